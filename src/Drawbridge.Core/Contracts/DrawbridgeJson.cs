@@ -1,0 +1,34 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Drawbridge.Contracts;
+
+/// <summary>Source-generated serialization for every wire type, so agent and CLI stay free of reflection.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = false)]
+[JsonSerializable(typeof(ArmList<JitNetworkAccessPolicy>))]
+[JsonSerializable(typeof(ArmList<VirtualMachine>))]
+[JsonSerializable(typeof(ArmList<JitNetworkAccessRequest>))]
+[JsonSerializable(typeof(JitNetworkAccessPolicy))]
+[JsonSerializable(typeof(JitNetworkAccessPolicyInitiateRequest))]
+[JsonSerializable(typeof(JitNetworkAccessRequest))]
+[JsonSerializable(typeof(VirtualMachine))]
+[JsonSerializable(typeof(AgentEnrollRequest))]
+[JsonSerializable(typeof(AgentEnrollResponse))]
+[JsonSerializable(typeof(DesiredState))]
+[JsonSerializable(typeof(AgentAppliedReport))]
+[JsonSerializable(typeof(WhoAmI))]
+[JsonSerializable(typeof(EnrollmentTokenCreateRequest))]
+[JsonSerializable(typeof(EnrollmentTokenCreated))]
+[JsonSerializable(typeof(ProblemBody))]
+public sealed partial class DrawbridgeJson : JsonSerializerContext
+{
+    /// <summary>
+    /// The instance every Drawbridge process reads and writes with. The output is JSON for APIs, never embedded in
+    /// HTML, so characters like ' and &lt; are written as themselves instead of \u0027 escapes.
+    /// </summary>
+    public static DrawbridgeJson Wire { get; } = new(new JsonSerializerOptions(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

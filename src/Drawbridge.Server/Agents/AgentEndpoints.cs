@@ -1,0 +1,264 @@
+using System.Net;
+using System.Security.Claims;
+using Drawbridge.Contracts;
+using Drawbridge.Jit;
+using Drawbridge.Server.Audit;
+using Drawbridge.Server.Bootstrap;
+using Drawbridge.Server.Http;
+using Drawbridge.Server.Identity;
+using Drawbridge.Server.Options;
+using Drawbridge.Server.Storage;
+using Drawbridge.Validation;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Drawbridge.Server.Agents;
+
+/// <summary>The agent channel: enroll once, then long-poll the desired state and report what was applied.</summary>
+internal static class AgentEndpoints
+{
+    public const int MaxAddresses = 32;
+
+    public static IServiceCollection AddAgents(this IServiceCollection services) =>
+        services.AddSingleton<MachineStateNotifier>().AddScoped<DesiredStateBuilder>();
+
+    public static IEndpointRouteBuilder MapAgentEndpoints(this IEndpointRouteBuilder app)
+    {
+        var agent = app.MapGroup("/agent/v1").WithTags("Agent");
+        agent.MapPost("/enroll", (HttpContext http, DrawbridgeDbContext db, AuditLog audit, InstallationContext installation, TimeProvider time, CancellationToken ct)
+            => EnrollAsync(http, db, audit, installation, time, ct)).AllowAnonymous();
+
+        var authenticated = agent.MapGroup("").RequireAuthorization(Policies.Agent);
+        authenticated.MapGet("/state", (long? after, ClaimsPrincipal user, DrawbridgeDbContext db, DesiredStateBuilder builder, MachineStateNotifier notifier,
+            IOptions<DrawbridgeOptions> options, TimeProvider time, CancellationToken ct)
+            => PollStateAsync(after ?? 0, MachineId(user), db, builder, notifier, options.Value.Agent.LongPollTimeoutValue, time, ct));
+        authenticated.MapPost("/applied", (HttpContext http, DrawbridgeDbContext db, AuditLog audit, InstallationContext installation, TimeProvider time, CancellationToken ct)
+            => AppliedAsync(http, MachineId(http.User), db, audit, installation, time, ct));
+
+        var tokens = app.MapGroup("/api/v1/enrollment-tokens").WithTags("Agents").RequireAuthorization(Policies.ManageAgents);
+        tokens.MapPost("", (HttpContext http, DrawbridgeDbContext db, AuditLog audit, TimeProvider time, CancellationToken ct)
+            => CreateEnrollmentTokenAsync(http, db, audit, time, ct));
+        return app;
+    }
+
+    private static Guid MachineId(ClaimsPrincipal user) => Guid.Parse(user.FindFirstValue(DrawbridgeClaims.MachineId)!);
+
+    private static async Task<IResult> EnrollAsync(HttpContext http, DrawbridgeDbContext db, AuditLog audit, InstallationContext installation, TimeProvider time, CancellationToken ct)
+    {
+        var (body, problem) = await JsonBody.ReadAsync(http.Request, DrawbridgeJson.Wire.AgentEnrollRequest, ct);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var errors = new ValidationErrors();
+        var name = body!.Name ?? body.Hostname;
+        if (!ArmIds.IsValidName(name))
+        {
+            errors.Add("name", $"'{name}' is not a valid machine name (letters, digits, '.', '_', '-'; at most 80)");
+        }
+
+        var addresses = body.Addresses ?? [];
+        if (addresses.Count > MaxAddresses)
+        {
+            errors.Add("addresses", $"at most {MaxAddresses} addresses");
+        }
+
+        for (var i = 0; i < Math.Min(addresses.Count, MaxAddresses); i++)
+        {
+            if (!IPAddress.TryParse(addresses[i], out _))
+            {
+                errors.Add($"addresses[{i}]", $"'{addresses[i]}' is not an IP address");
+            }
+        }
+
+        if (string.IsNullOrEmpty(body.Token))
+        {
+            errors.Add("token", "is required");
+        }
+
+        if (errors.Any)
+        {
+            return Problems.Validation(errors);
+        }
+
+        var now = time.GetUtcNow();
+        var tokenHash = Secrets.Hash(body.Token!);
+        var scope = ArmIds.VirtualMachine(installation.SubscriptionId, InstallationContext.DefaultResourceGroup, name!);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+
+        // Spend one use of the token in the same statement that checks it, so two agents cannot share the last use.
+        var spent = await db.EnrollmentTokens
+            .Where(t => t.TokenHash == tokenHash && t.UsesLeft > 0 && t.ExpiresUtc > now)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.UsesLeft, t => t.UsesLeft - 1), ct);
+        if (spent == 0)
+        {
+            await tx.RollbackAsync(ct);
+            await audit.RefuseAsync(http, AuditActions.AgentEnroll, scope, "unknown, used up or expired enrollment token", ct);
+            return Problems.Unauthorized("The enrollment token is unknown, used up or expired.");
+        }
+
+        var key = ArmIds.Key(name!);
+        var machine = await db.Machines.SingleOrDefaultAsync(m => m.ResourceGroup == InstallationContext.DefaultResourceGroup && m.NameKey == key, ct);
+        if (machine?.AgentCredentialHash is not null)
+        {
+            await tx.RollbackAsync(ct);
+            await audit.RefuseAsync(http, AuditActions.AgentEnroll, scope, "machine already has an agent", ct);
+            return Problems.Conflict($"Machine '{name}' already has an enrolled agent; choose another --name.", "name");
+        }
+
+        var credential = Secrets.Create(Secrets.AgentCredentialPrefix);
+        if (machine is null)
+        {
+            machine = new Machine
+            {
+                Id = Guid.NewGuid(),
+                ResourceGroup = InstallationContext.DefaultResourceGroup,
+                Name = name!,
+                NameKey = key,
+                CreatedUtc = now,
+                StateVersion = 1,
+            };
+            db.Machines.Add(machine);
+        }
+
+        machine.Hostname = body.Hostname;
+        machine.OsType = body.OsType is "Windows" ? "Windows" : "Linux";
+        machine.Addresses = string.Join(',', addresses);
+        machine.AgentCredentialHash = Secrets.Hash(credential);
+        machine.AgentLastSeenUtc = now;
+        audit.Record("agent:" + name, AuditActions.AgentEnroll, scope, http.Connection.RemoteIpAddress?.ToString(), AuditLog.Allowed);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+
+        return TypedResults.Json(new AgentEnrollResponse { MachineId = scope, MachineName = machine.Name, Credential = credential },
+            DrawbridgeJson.Wire.AgentEnrollResponse, statusCode: StatusCodes.Status201Created);
+    }
+
+    /// <summary>
+    /// Answers at once when the machine's version differs from <paramref name="after"/>; otherwise waits for a change
+    /// in this process, re-reading the version every couple of seconds for changes made by other replicas.
+    /// </summary>
+    private static async Task<IResult> PollStateAsync(long after, Guid machineId, DrawbridgeDbContext db, DesiredStateBuilder builder,
+        MachineStateNotifier notifier, TimeSpan timeout, TimeProvider time, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var deadline = now + timeout;
+        var recheck = TimeSpan.FromSeconds(2);
+
+        // Last-seen drives the Online/Offline status; writing it at most every 30 s keeps idle polls read-only.
+        var stale = now - TimeSpan.FromSeconds(30);
+        await db.Machines.Where(m => m.Id == machineId && (m.AgentLastSeenUtc == null || m.AgentLastSeenUtc < stale))
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.AgentLastSeenUtc, now), ct);
+        while (true)
+        {
+            var signal = notifier.Signal(machineId);
+            var machine = await db.Machines.AsNoTracking().SingleAsync(m => m.Id == machineId, ct);
+            if (machine.StateVersion != after)
+            {
+                return TypedResults.Json(await builder.BuildAsync(machine, ct), DrawbridgeJson.Wire.DesiredState);
+            }
+
+            var left = deadline - time.GetUtcNow();
+            if (left <= TimeSpan.Zero)
+            {
+                return TypedResults.NoContent();
+            }
+
+            try
+            {
+                await signal.WaitAsync(left < recheck ? left : recheck, time, ct);
+            }
+            catch (TimeoutException)
+            {
+                // Re-read: another replica may have changed the state.
+            }
+        }
+    }
+
+    private static async Task<IResult> AppliedAsync(HttpContext http, Guid machineId, DrawbridgeDbContext db, AuditLog audit, InstallationContext installation, TimeProvider time, CancellationToken ct)
+    {
+        var (report, problem) = await JsonBody.ReadAsync(http.Request, DrawbridgeJson.Wire.AgentAppliedReport, ct);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var machine = await db.Machines.SingleAsync(m => m.Id == machineId, ct);
+        if (report!.Version < 0 || report.Version > machine.StateVersion)
+        {
+            return Problems.Validation("version", $"{report.Version} is not a version this server published (latest is {machine.StateVersion})");
+        }
+
+        var now = time.GetUtcNow();
+        var error = report.Error is { Length: > 1024 } e ? e[..1024] : report.Error;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var activated = 0;
+        if (error is null)
+        {
+            // Grants published in this version or earlier are now enforced by the host: they become Active.
+            activated = await db.Grants
+                .Where(g => g.MachineId == machineId && g.Status == GrantStatus.Approved && g.PublishedVersion <= report.Version)
+                .ExecuteUpdateAsync(s => s.SetProperty(g => g.Status, GrantStatus.Active), ct);
+            machine.AppliedVersion = Math.Max(machine.AppliedVersion, report.Version);
+        }
+
+        machine.AgentLastError = error;
+        machine.AgentLastSeenUtc = now;
+        if (activated > 0 || error is not null || report.DriftRepaired)
+        {
+            var reason = error ?? (report.DriftRepaired ? $"drift repaired; applied version {report.Version}" : $"applied version {report.Version}; {activated} grant(s) active");
+            audit.Record(http, AuditActions.AgentApply, ArmIds.VirtualMachine(installation.SubscriptionId, machine.ResourceGroup, machine.Name),
+                error is null ? AuditLog.Allowed : AuditLog.Refused, reason);
+        }
+
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> CreateEnrollmentTokenAsync(HttpContext http, DrawbridgeDbContext db, AuditLog audit, TimeProvider time, CancellationToken ct)
+    {
+        var (body, problem) = http.Request.ContentLength is null or 0
+            ? (new EnrollmentTokenCreateRequest(), null)
+            : await JsonBody.ReadAsync(http.Request, DrawbridgeJson.Wire.EnrollmentTokenCreateRequest, ct);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var errors = new ValidationErrors();
+        var uses = body!.Uses ?? 1;
+        if (uses is < 1 or > 10_000)
+        {
+            errors.Add("uses", $"{uses} is outside 1..10000");
+        }
+
+        var ttl = TimeSpan.FromHours(1);
+        if (body.Ttl is not null && (!JitDuration.TryParse(body.Ttl, out ttl) || ttl < TimeSpan.FromMinutes(1) || ttl > TimeSpan.FromDays(30)))
+        {
+            errors.Add("ttl", $"'{body.Ttl}' must be a duration between 1m and 30d");
+        }
+
+        if (errors.Any)
+        {
+            return Problems.Validation(errors);
+        }
+
+        var now = time.GetUtcNow();
+        var token = Secrets.Create(Secrets.EnrollmentTokenPrefix);
+        db.EnrollmentTokens.Add(new EnrollmentToken
+        {
+            Id = Guid.NewGuid(),
+            TokenHash = Secrets.Hash(token),
+            UsesLeft = uses,
+            ExpiresUtc = now + ttl,
+            CreatedBy = http.User.Name(),
+            CreatedUtc = now,
+        });
+        audit.Record(http, AuditActions.EnrollmentTokenCreate, "/", AuditLog.Allowed, $"{uses} use(s), expires {now + ttl:O}");
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Json(new EnrollmentTokenCreated { Token = token, Uses = uses, ExpiresUtc = now + ttl },
+            DrawbridgeJson.Wire.EnrollmentTokenCreated, statusCode: StatusCodes.Status201Created);
+    }
+}

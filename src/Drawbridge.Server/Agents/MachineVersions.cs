@@ -1,0 +1,18 @@
+using Drawbridge.Server.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Drawbridge.Server.Agents;
+
+internal static class MachineVersions
+{
+    /// <summary>
+    /// Gives a machine's desired state a new version and returns it. Must run inside the transaction of the change:
+    /// the UPDATE holds the row lock (PostgreSQL) or the write lock (SQLite) until commit, so the read-back is ours.
+    /// </summary>
+    public static async Task<long> BumpAsync(this DrawbridgeDbContext db, Guid machineId, CancellationToken ct)
+    {
+        await db.Machines.Where(m => m.Id == machineId)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.StateVersion, m => m.StateVersion + 1), ct);
+        return await db.Machines.Where(m => m.Id == machineId).Select(m => m.StateVersion).SingleAsync(ct);
+    }
+}

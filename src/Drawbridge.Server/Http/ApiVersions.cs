@@ -1,0 +1,36 @@
+namespace Drawbridge.Server.Http;
+
+/// <summary>
+/// ARM routes require ?api-version=; like Azure, a missing or unknown version is refused before anything else runs.
+/// </summary>
+internal sealed class ApiVersionFilter(params string[] supported) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var version = context.HttpContext.Request.Query["api-version"];
+        if (version.Count == 0 || string.IsNullOrEmpty(version[0]))
+        {
+            return Problems.BadApiVersion("The api-version query parameter is required.", "MissingApiVersionParameter");
+        }
+
+        if (!supported.Contains(version[0], StringComparer.OrdinalIgnoreCase))
+        {
+            return Problems.BadApiVersion(
+                $"The api-version '{version[0]}' is not supported. Supported versions: {string.Join(", ", supported)}.", "InvalidApiVersionParameter");
+        }
+
+        return await next(context);
+    }
+}
+
+internal static class ApiVersions
+{
+    public static readonly string[] Security = ["2020-01-01"];
+    public static readonly string[] Compute = ["2024-07-01", "2024-03-01", "2023-09-01", "2023-03-01", "2022-11-01"];
+
+    public static RouteGroupBuilder RequireApiVersion(this RouteGroupBuilder group, string[] supported)
+    {
+        group.AddEndpointFilter(new ApiVersionFilter(supported));
+        return group;
+    }
+}

@@ -1,0 +1,196 @@
+using Drawbridge.Contracts;
+using Drawbridge.Jit;
+using Drawbridge.Net;
+using Drawbridge.Server.Agents;
+using Drawbridge.Server.Audit;
+using Drawbridge.Server.Bootstrap;
+using Drawbridge.Server.Http;
+using Drawbridge.Server.Options;
+using Drawbridge.Server.Storage;
+using Drawbridge.Validation;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Drawbridge.Server.Jit;
+
+/// <summary>
+/// POST .../jitNetworkAccessPolicies/{name}/initiate: checks every asked port against the policy, then writes the
+/// request, its grants, the superseded grants, new machine state versions and the audit event in one transaction.
+/// </summary>
+internal sealed class InitiateHandler(
+    DrawbridgeDbContext db, AuditLog audit, InstallationContext installation, JitPolicyHandlers policies,
+    MachineStateNotifier notifier, GrantExpiryService expiry, IOptions<DrawbridgeOptions> options, TimeProvider time)
+{
+    public const int MaxMachinesPerRequest = 16;
+    public const int MaxPortsPerMachine = 16;
+    public const int MaxJustificationLength = 1024;
+
+    public async Task<IResult> HandleAsync(HttpContext http, string resourceGroup, string location, string name, CancellationToken ct)
+    {
+        var scope = ArmIds.JitPolicy(installation.SubscriptionId, resourceGroup, location, name);
+        var (body, problem) = await JsonBody.ReadAsync(http.Request, DrawbridgeJson.Wire.JitNetworkAccessPolicyInitiateRequest, ct);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var policy = await policies.FindAsync(resourceGroup, location, name, ct);
+        if (policy is null)
+        {
+            await audit.RefuseAsync(http, AuditActions.Initiate, scope, "policy not found", ct);
+            return JitPolicyHandlers.NotFound(name);
+        }
+
+        var now = time.GetUtcNow();
+        var errors = new ValidationErrors();
+        var decisions = await EvaluateAsync(body!, policy, ClientAddress.Observed(http), now, errors, ct);
+        if (errors.Any)
+        {
+            await audit.RefuseAsync(http, AuditActions.Initiate, scope, $"{errors.Items[0].Field}: {errors.Items[0].Message}", ct);
+            return Problems.Validation(errors);
+        }
+
+        var request = new AccessRequest
+        {
+            Id = Guid.NewGuid(),
+            PolicyId = policy.Id,
+            Requestor = http.User.Name(),
+            Justification = body!.Justification,
+            StartTimeUtc = now,
+            ObservedAddress = ClientAddress.Observed(http).ToString(),
+        };
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var versions = new Dictionary<Guid, long>();
+        foreach (var machineId in decisions.Select(d => d.Machine.Id).Distinct())
+        {
+            versions[machineId] = await db.BumpAsync(machineId, ct);
+        }
+
+        foreach (var (machine, decision) in decisions)
+        {
+            var sources = string.Join(',', decision.Sources);
+            var grant = new Grant
+            {
+                Id = Guid.NewGuid(),
+                RequestId = request.Id,
+                MachineId = machine.Id,
+                Ordinal = request.Grants.Count,
+                Port = decision.Rule.Number,
+                Protocol = decision.Rule.Protocol,
+                Sources = sources,
+                EndTimeUtc = decision.EndTimeUtc,
+                Status = GrantStatus.Approved,
+                PublishedVersion = versions[machine.Id],
+            };
+            request.Grants.Add(grant);
+
+            // A newer request for the same machine, port and source replaces the older grant (Azure's NewerRequestInitiated).
+            await db.Grants
+                .Where(g => g.MachineId == machine.Id && g.Port == grant.Port && g.Sources == sources && GrantLifecycle.Live.Contains(g.Status))
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(g => g.Status, GrantStatus.Revoked)
+                    .SetProperty(g => g.EndReason, GrantEndReason.NewerRequestInitiated)
+                    .SetProperty(g => g.EndedBy, request.Requestor)
+                    .SetProperty(g => g.EndedUtc, now), ct);
+        }
+
+        db.AccessRequests.Add(request);
+        audit.Record(http, AuditActions.Initiate, scope, AuditLog.Allowed,
+            string.Join("; ", request.Grants.Select(g => $"{decisions[g.Ordinal].Machine.Name}:{g.Port}/{g.Protocol.ToAzure()} from {g.Sources} until {g.EndTimeUtc:O}")));
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+
+        notifier.Publish(versions.Keys);
+        expiry.Wake();
+        var machines = decisions.Select(d => d.Machine).DistinctBy(m => m.Id).ToDictionary(m => m.Id);
+        var response = JitMapping.ToArm(request, installation.SubscriptionId, machines);
+        return TypedResults.Json(response, DrawbridgeJson.Wire.JitNetworkAccessRequest, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    private async Task<List<(Machine Machine, PortAccessDecision Decision)>> EvaluateAsync(
+        JitNetworkAccessPolicyInitiateRequest body, JitPolicy policy, IpPrefix observed, DateTimeOffset now, ValidationErrors errors, CancellationToken ct)
+    {
+        var decisions = new List<(Machine, PortAccessDecision)>();
+        if (body.Justification is { Length: > MaxJustificationLength })
+        {
+            errors.Add("justification", $"at most {MaxJustificationLength} characters");
+        }
+
+        var vms = body.VirtualMachines;
+        if (vms is null || vms.Count == 0 || vms.Count > MaxMachinesPerRequest)
+        {
+            errors.Add("virtualMachines", $"between 1 and {MaxMachinesPerRequest} virtual machines are required");
+            return decisions;
+        }
+
+        var minimum = options.Value.Jit.MinimumRequestDurationValue;
+        var seen = new HashSet<Guid>();
+        for (var i = 0; i < vms.Count; i++)
+        {
+            var path = $"virtualMachines[{i}]";
+            var machine = await FindMachineAsync(vms[i].Id, ct);
+            if (machine is null)
+            {
+                errors.Add($"{path}.id", $"'{vms[i].Id}' is not a known virtual machine");
+                continue;
+            }
+
+            var rules = policy.Ports.Where(p => p.MachineId == machine.Id).Select(ToRule).ToList();
+            if (rules.Count == 0)
+            {
+                errors.Add($"{path}.id", $"virtual machine '{machine.Name}' is not part of policy '{policy.Name}'");
+                continue;
+            }
+
+            if (!seen.Add(machine.Id))
+            {
+                errors.Add($"{path}.id", $"virtual machine '{machine.Name}' is listed twice");
+                continue;
+            }
+
+            var ports = vms[i].Ports;
+            if (ports is null || ports.Count == 0 || ports.Count > MaxPortsPerMachine)
+            {
+                errors.Add($"{path}.ports", $"between 1 and {MaxPortsPerMachine} ports are required");
+                continue;
+            }
+
+            var numbers = new HashSet<int>();
+            for (var j = 0; j < ports.Count; j++)
+            {
+                var p = ports[j];
+                var ask = new PortAccessAsk(p.Number, p.Duration, p.EndTimeUtc, p.AllowedSourceAddressPrefix, p.AllowedSourceAddressPrefixes);
+                var decision = GrantEvaluator.Evaluate(rules, ask, observed, now, minimum, $"{path}.ports[{j}]", errors);
+                if (decision is not null && !numbers.Add(decision.Rule.Number))
+                {
+                    errors.Add($"{path}.ports[{j}].number", $"port {decision.Rule.Number} is listed twice");
+                }
+                else if (decision is not null)
+                {
+                    decisions.Add((machine, decision));
+                }
+            }
+        }
+
+        return decisions;
+    }
+
+    private async Task<Machine?> FindMachineAsync(string? id, CancellationToken ct)
+    {
+        if (!ArmIds.TryParseVirtualMachine(id, out var sub, out var rg, out var name) || sub != installation.SubscriptionId)
+        {
+            return null;
+        }
+
+        var rgKey = ArmIds.Key(rg);
+        var key = ArmIds.Key(name);
+        return await db.Machines.AsNoTracking().SingleOrDefaultAsync(m => m.ResourceGroup == rgKey && m.NameKey == key, ct);
+    }
+
+    private static JitPortRule ToRule(JitPolicyPort port) => new(
+        port.Number,
+        port.Protocol,
+        JitMapping.SplitList(port.AllowedSources).Select(IpPrefix.Parse).ToList(),
+        TimeSpan.FromSeconds(port.MaxDurationSeconds));
+}

@@ -1,0 +1,278 @@
+using Drawbridge.Contracts;
+using Drawbridge.Jit;
+using Drawbridge.Server.Agents;
+using Drawbridge.Server.Audit;
+using Drawbridge.Server.Bootstrap;
+using Drawbridge.Server.Http;
+using Drawbridge.Server.Options;
+using Drawbridge.Server.Storage;
+using Drawbridge.Validation;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Drawbridge.Server.Jit;
+
+/// <summary>Create/replace, read, list and delete JIT policies (Microsoft.Security/locations/jitNetworkAccessPolicies).</summary>
+internal sealed class JitPolicyHandlers(
+    DrawbridgeDbContext db, AuditLog audit, InstallationContext installation, MachineStateNotifier notifier,
+    IOptions<DrawbridgeOptions> options, TimeProvider time)
+{
+    public const int MaxMachinesPerPolicy = 1000;
+    public const int MaxPortsPerMachine = 32;
+    public const int RequestsShownPerPolicy = 100;
+
+    public async Task<IResult> ListAsync(string? resourceGroup, string? location, CancellationToken ct)
+    {
+        var query = db.JitPolicies.AsNoTracking().Include(p => p.Ports).AsQueryable();
+        if (resourceGroup is not null)
+        {
+            var rgKey = ArmIds.Key(resourceGroup);
+            query = query.Where(p => p.ResourceGroup == rgKey);
+        }
+
+        if (location is not null)
+        {
+            var loc = location.ToLowerInvariant();
+            query = query.Where(p => p.Location == loc);
+        }
+
+        var policies = await query.OrderBy(p => p.ResourceGroup).ThenBy(p => p.Location).ThenBy(p => p.NameKey).ToListAsync(ct);
+        var result = new ArmList<JitNetworkAccessPolicy>();
+        foreach (var policy in policies)
+        {
+            result.Value.Add(await ToArmAsync(policy, ct));
+        }
+
+        return TypedResults.Json(result, DrawbridgeJson.Wire.ArmListJitNetworkAccessPolicy);
+    }
+
+    public async Task<IResult> GetAsync(string resourceGroup, string location, string name, CancellationToken ct)
+    {
+        var policy = await FindAsync(resourceGroup, location, name, ct);
+        return policy is null ? NotFound(name) : TypedResults.Json(await ToArmAsync(policy, ct), DrawbridgeJson.Wire.JitNetworkAccessPolicy);
+    }
+
+    public async Task<IResult> PutAsync(HttpContext http, string resourceGroup, string location, string name, CancellationToken ct)
+    {
+        var scope = ArmIds.JitPolicy(installation.SubscriptionId, resourceGroup, location, name);
+        var (body, problem) = await JsonBody.ReadAsync(http.Request, DrawbridgeJson.Wire.JitNetworkAccessPolicy, ct);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var errors = new ValidationErrors();
+        if (!ArmIds.IsValidName(name))
+        {
+            errors.Add("name", $"'{name}' is not a valid policy name (letters, digits, '.', '_', '-'; at most 80)");
+        }
+
+        if (!ArmIds.IsValidName(location))
+        {
+            errors.Add("location", $"'{location}' is not a valid location");
+        }
+
+        var vms = body!.Properties?.VirtualMachines;
+        if (vms is null || vms.Count == 0)
+        {
+            errors.Add("properties.virtualMachines", "at least one virtual machine is required");
+        }
+        else if (vms.Count > MaxMachinesPerPolicy)
+        {
+            errors.Add("properties.virtualMachines", $"at most {MaxMachinesPerPolicy} virtual machines per policy");
+        }
+
+        if (body.Kind is not null && !string.Equals(body.Kind, "Basic", StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add("kind", $"'{body.Kind}' is not supported (Basic)");
+        }
+
+        var rgKey = ArmIds.Key(resourceGroup);
+        var existing = await FindAsync(resourceGroup, location, name, ct, tracked: true);
+        var rows = errors.Any ? [] : await ValidateMachinesAsync(vms!, rgKey, existing?.Id, errors, ct);
+        if (errors.Any)
+        {
+            await audit.RefuseAsync(http, AuditActions.PolicyWrite, scope, errors.Items[0].Field + ": " + errors.Items[0].Message, ct);
+            return Problems.Validation(errors);
+        }
+
+        var now = time.GetUtcNow();
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var affected = new HashSet<Guid>(rows.Select(r => r.MachineId));
+        if (existing is null)
+        {
+            existing = new JitPolicy
+            {
+                Id = Guid.NewGuid(),
+                ResourceGroup = rgKey,
+                Location = location.ToLowerInvariant(),
+                Name = name,
+                NameKey = ArmIds.Key(name),
+                CreatedUtc = now,
+            };
+            db.JitPolicies.Add(existing);
+        }
+        else
+        {
+            affected.UnionWith(existing.Ports.Select(p => p.MachineId));
+            db.JitPolicyPorts.RemoveRange(existing.Ports);
+            await db.SaveChangesAsync(ct);
+            existing.Ports.Clear();
+        }
+
+        existing.UpdatedUtc = now;
+        existing.Ports.AddRange(rows);
+        audit.Record(http, AuditActions.PolicyWrite, scope, AuditLog.Allowed, $"{rows.Count} port(s) on {rows.Select(r => r.MachineId).Distinct().Count()} machine(s)");
+        await db.SaveChangesAsync(ct);
+        foreach (var machineId in affected)
+        {
+            await db.BumpAsync(machineId, ct);
+        }
+
+        await tx.CommitAsync(ct);
+        notifier.Publish(affected);
+        return TypedResults.Json(await ToArmAsync(existing, ct), DrawbridgeJson.Wire.JitNetworkAccessPolicy);
+    }
+
+    public async Task<IResult> DeleteAsync(HttpContext http, string resourceGroup, string location, string name, CancellationToken ct)
+    {
+        var policy = await FindAsync(resourceGroup, location, name, ct, tracked: true);
+        if (policy is null)
+        {
+            // As in ARM, deleting what is not there succeeds with 204.
+            return TypedResults.NoContent();
+        }
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var affected = policy.Ports.Select(p => p.MachineId).ToHashSet();
+        db.JitPolicies.Remove(policy);
+        audit.Record(http, AuditActions.PolicyDelete, ArmIds.JitPolicy(installation.SubscriptionId, resourceGroup, location, name), AuditLog.Allowed);
+        await db.SaveChangesAsync(ct);
+        foreach (var machineId in affected)
+        {
+            await db.BumpAsync(machineId, ct);
+        }
+
+        await tx.CommitAsync(ct);
+        notifier.Publish(affected);
+        return TypedResults.Ok();
+    }
+
+    public Task<JitPolicy?> FindAsync(string resourceGroup, string location, string name, CancellationToken ct, bool tracked = false)
+    {
+        var rgKey = ArmIds.Key(resourceGroup);
+        var loc = location.ToLowerInvariant();
+        var key = ArmIds.Key(name);
+        var query = tracked ? db.JitPolicies : db.JitPolicies.AsNoTracking();
+        return query.Include(p => p.Ports).SingleOrDefaultAsync(p => p.ResourceGroup == rgKey && p.Location == loc && p.NameKey == key, ct);
+    }
+
+    public static IResult NotFound(string name) =>
+        Problems.NotFound($"The just-in-time network access policy '{name}' could not be found.");
+
+    private async Task<List<JitPolicyPort>> ValidateMachinesAsync(
+        List<JitNetworkAccessPolicyVirtualMachine> vms, string rgKey, Guid? policyId, ValidationErrors errors, CancellationToken ct)
+    {
+        var rows = new List<JitPolicyPort>();
+        var seen = new HashSet<Guid>();
+        var minimum = options.Value.Jit.MinimumRequestDurationValue;
+        for (var i = 0; i < vms.Count; i++)
+        {
+            var path = $"properties.virtualMachines[{i}]";
+            var machine = await ResolveMachineAsync(vms[i].Id, rgKey, $"{path}.id", errors, ct);
+            if (machine is null)
+            {
+                continue;
+            }
+
+            if (!seen.Add(machine.Id))
+            {
+                errors.Add($"{path}.id", $"machine '{machine.Name}' is listed twice");
+                continue;
+            }
+
+            var otherPolicy = await db.JitPolicyPorts.Where(p => p.MachineId == machine.Id && p.PolicyId != policyId)
+                .Join(db.JitPolicies, p => p.PolicyId, p => p.Id, (_, p) => p.Name).FirstOrDefaultAsync(ct);
+            if (otherPolicy is not null)
+            {
+                errors.Add($"{path}.id", $"machine '{machine.Name}' is already protected by policy '{otherPolicy}'; edit that policy instead");
+                continue;
+            }
+
+            var ports = vms[i].Ports;
+            if (ports is null || ports.Count == 0 || ports.Count > MaxPortsPerMachine)
+            {
+                errors.Add($"{path}.ports", $"between 1 and {MaxPortsPerMachine} ports are required");
+                continue;
+            }
+
+            var numbers = new HashSet<int>();
+            for (var j = 0; j < ports.Count; j++)
+            {
+                var p = ports[j];
+                var rule = JitPortRule.TryCreate(p.Number, p.Protocol, p.AllowedSourceAddressPrefix, p.AllowedSourceAddressPrefixes,
+                    p.MaxRequestAccessDuration, minimum, $"{path}.ports[{j}]", errors);
+                if (rule is null)
+                {
+                    continue;
+                }
+
+                if (!numbers.Add(rule.Number))
+                {
+                    errors.Add($"{path}.ports[{j}].number", $"port {rule.Number} is listed twice");
+                    continue;
+                }
+
+                rows.Add(new JitPolicyPort
+                {
+                    MachineId = machine.Id,
+                    Ordinal = rows.Count,
+                    Number = rule.Number,
+                    Protocol = rule.Protocol,
+                    AllowedSources = string.Join(',', rule.AllowedSources),
+                    MaxDurationSeconds = (long)rule.MaxRequestAccessDuration.TotalSeconds,
+                });
+            }
+        }
+
+        return rows;
+    }
+
+    private async Task<Machine?> ResolveMachineAsync(string? id, string rgKey, string field, ValidationErrors errors, CancellationToken ct)
+    {
+        if (!ArmIds.TryParseVirtualMachine(id, out var sub, out var rg, out var vmName))
+        {
+            errors.Add(field, $"'{id}' is not a virtual machine id (/subscriptions/{{id}}/resourceGroups/{{rg}}/providers/Microsoft.Compute/virtualMachines/{{name}})");
+            return null;
+        }
+
+        var nameKey = ArmIds.Key(vmName);
+        var rgOfVm = ArmIds.Key(rg);
+        var machine = sub != installation.SubscriptionId ? null
+            : await db.Machines.AsNoTracking().SingleOrDefaultAsync(m => m.ResourceGroup == rgOfVm && m.NameKey == nameKey, ct);
+        if (machine is null)
+        {
+            errors.Add(field, $"virtual machine '{vmName}' does not exist");
+            return null;
+        }
+
+        if (rgOfVm != rgKey)
+        {
+            errors.Add(field, $"virtual machine '{vmName}' is in resource group '{rg}', not in the policy's");
+            return null;
+        }
+
+        return machine;
+    }
+
+    private async Task<JitNetworkAccessPolicy> ToArmAsync(JitPolicy policy, CancellationToken ct)
+    {
+        var requests = await db.AccessRequests.AsNoTracking().Include(r => r.Grants)
+            .Where(r => r.PolicyId == policy.Id)
+            .OrderByDescending(r => r.StartTimeUtc).Take(RequestsShownPerPolicy)
+            .ToListAsync(ct);
+        var machineIds = policy.Ports.Select(p => p.MachineId).Concat(requests.SelectMany(r => r.Grants).Select(g => g.MachineId)).Distinct().ToList();
+        var machines = await db.Machines.AsNoTracking().Where(m => machineIds.Contains(m.Id)).ToDictionaryAsync(m => m.Id, ct);
+        return JitMapping.ToArm(policy, installation.SubscriptionId, machines, requests);
+    }
+}

@@ -1,0 +1,84 @@
+using Drawbridge.Contracts;
+using Drawbridge.Server.Bootstrap;
+using Drawbridge.Server.Http;
+using Drawbridge.Server.Identity;
+using Drawbridge.Server.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Drawbridge.Server.Machines;
+
+/// <summary>Machines in the Microsoft.Compute/virtualMachines shape (read-only; agents register them).</summary>
+internal static class MachineEndpoints
+{
+    /// <summary>An agent that has not polled for this long is shown as offline.</summary>
+    public static readonly TimeSpan OfflineAfter = TimeSpan.FromSeconds(90);
+
+    public static IEndpointRouteBuilder MapMachineEndpoints(this IEndpointRouteBuilder app)
+    {
+        const string Provider = "providers/Microsoft.Compute/virtualMachines";
+        var sub = app.MapGroup("/subscriptions/{subscriptionId}").WithTags("Machines")
+            .RequireApiVersion(ApiVersions.Compute)
+            .AddEndpointFilter<ArmScopeFilter>()
+            .RequireAuthorization(Policies.Read);
+
+        sub.MapGet(Provider, (DrawbridgeDbContext db, InstallationContext i, TimeProvider t, CancellationToken ct) => ListAsync(db, i, t, null, ct));
+        sub.MapGet($"resourceGroups/{{resourceGroupName}}/{Provider}", (string resourceGroupName, DrawbridgeDbContext db, InstallationContext i, TimeProvider t, CancellationToken ct)
+            => ListAsync(db, i, t, resourceGroupName, ct));
+        sub.MapGet($"resourceGroups/{{resourceGroupName}}/{Provider}/{{name}}", (string resourceGroupName, string name, DrawbridgeDbContext db, InstallationContext i, TimeProvider t, CancellationToken ct)
+            => GetAsync(db, i, t, resourceGroupName, name, ct));
+        return app;
+    }
+
+    private static async Task<IResult> ListAsync(DrawbridgeDbContext db, InstallationContext installation, TimeProvider time, string? resourceGroup, CancellationToken ct)
+    {
+        var query = db.Machines.AsNoTracking();
+        if (resourceGroup is not null)
+        {
+            var key = ArmIds.Key(resourceGroup);
+            query = query.Where(m => m.ResourceGroup == key);
+        }
+
+        var machines = await query.OrderBy(m => m.ResourceGroup).ThenBy(m => m.NameKey).ToListAsync(ct);
+        var protectedIds = (await db.JitPolicyPorts.AsNoTracking().Select(p => p.MachineId).Distinct().ToListAsync(ct)).ToHashSet();
+        var list = new ArmList<VirtualMachine> { Value = machines.Select(m => ToArm(m, installation, protectedIds.Contains(m.Id), time.GetUtcNow())).ToList() };
+        return TypedResults.Json(list, DrawbridgeJson.Wire.ArmListVirtualMachine);
+    }
+
+    private static async Task<IResult> GetAsync(DrawbridgeDbContext db, InstallationContext installation, TimeProvider time, string resourceGroup, string name, CancellationToken ct)
+    {
+        var rgKey = ArmIds.Key(resourceGroup);
+        var key = ArmIds.Key(name);
+        var machine = await db.Machines.AsNoTracking().SingleOrDefaultAsync(m => m.ResourceGroup == rgKey && m.NameKey == key, ct);
+        if (machine is null)
+        {
+            return Problems.NotFound($"The virtual machine '{name}' could not be found.");
+        }
+
+        var jit = await db.JitPolicyPorts.AnyAsync(p => p.MachineId == machine.Id, ct);
+        return TypedResults.Json(ToArm(machine, installation, jit, time.GetUtcNow()), DrawbridgeJson.Wire.VirtualMachine);
+    }
+
+    private static VirtualMachine ToArm(Machine m, InstallationContext installation, bool jitEnabled, DateTimeOffset now) => new()
+    {
+        Id = ArmIds.VirtualMachine(installation.SubscriptionId, m.ResourceGroup, m.Name),
+        Name = m.Name,
+        Type = ArmIds.VirtualMachineType,
+        Location = installation.Location,
+        Properties = new VirtualMachineProperties
+        {
+            VmId = m.Id.ToString(),
+            ProvisioningState = "Succeeded",
+            OsProfile = new VirtualMachineOsProfile { ComputerName = m.Hostname ?? m.Name, OsType = m.OsType },
+            Addresses = m.Addresses.Split(',', StringSplitOptions.RemoveEmptyEntries).ToList(),
+            JitEnabled = jitEnabled,
+            Agent = m.AgentCredentialHash is null ? null : new MachineAgentStatus
+            {
+                Status = m.AgentLastError is not null ? "Error" : m.AgentLastSeenUtc > now - OfflineAfter ? "Online" : "Offline",
+                LastSeenUtc = m.AgentLastSeenUtc,
+                DesiredVersion = m.StateVersion,
+                AppliedVersion = m.AppliedVersion,
+                LastError = m.AgentLastError,
+            },
+        },
+    };
+}

@@ -1,0 +1,104 @@
+using Drawbridge.Jit;
+using Drawbridge.Net;
+using Microsoft.Extensions.Options;
+
+namespace Drawbridge.Server.Options;
+
+/// <summary>Everything under the "Drawbridge" configuration section; validated together at start-up.</summary>
+internal sealed class DrawbridgeOptions
+{
+    public const string Section = "Drawbridge";
+
+    public string DataDirectory { get; set; } = "./data";
+    public string Location { get; set; } = "local";
+    public DatabaseOptions Database { get; set; } = new();
+    public BootstrapOptions Bootstrap { get; set; } = new();
+    public JitOptions Jit { get; set; } = new();
+    public AgentOptions Agent { get; set; } = new();
+
+    /// <summary>Addresses or prefixes of reverse proxies whose X-Forwarded-For is believed.</summary>
+    public List<string> TrustedProxies { get; set; } = [];
+}
+
+internal enum DatabaseProvider
+{
+    Sqlite,
+    PostgreSQL,
+}
+
+internal sealed class DatabaseOptions
+{
+    public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
+
+    /// <summary>Required for PostgreSQL; for SQLite the file is {DataDirectory}/drawbridge.db unless given.</summary>
+    public string? ConnectionString { get; set; }
+}
+
+internal sealed class BootstrapOptions
+{
+    /// <summary>An Owner API token to accept, for automation; at least 32 characters.</summary>
+    public string? OwnerToken { get; set; }
+}
+
+internal sealed class JitOptions
+{
+    /// <summary>Shortest grant and shortest policy maximum; PT5M as in Azure. Labs and tests lower it to seconds.</summary>
+    public string MinimumRequestDuration { get; set; } = "PT5M";
+
+    public TimeSpan MinimumRequestDurationValue => JitDuration.Parse(MinimumRequestDuration);
+}
+
+internal sealed class AgentOptions
+{
+    /// <summary>How long a state long-poll is held open when nothing changes.</summary>
+    public string LongPollTimeout { get; set; } = "PT30S";
+
+    public TimeSpan LongPollTimeoutValue => JitDuration.Parse(LongPollTimeout);
+}
+
+internal sealed class ValidateDrawbridgeOptions : IValidateOptions<DrawbridgeOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DrawbridgeOptions options)
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.DataDirectory))
+        {
+            errors.Add("Drawbridge:DataDirectory must not be empty.");
+        }
+
+        if (options.Database.Provider == DatabaseProvider.PostgreSQL && string.IsNullOrWhiteSpace(options.Database.ConnectionString))
+        {
+            errors.Add("Drawbridge:Database:ConnectionString is required when Drawbridge:Database:Provider is PostgreSQL.");
+        }
+
+        if (options.Bootstrap.OwnerToken is { } token && token.Length < 32)
+        {
+            errors.Add("Drawbridge:Bootstrap:OwnerToken must be at least 32 characters long.");
+        }
+
+        if (!JitDuration.TryParse(options.Jit.MinimumRequestDuration, out var minimum) || minimum < TimeSpan.FromSeconds(1) || minimum > JitDuration.PolicyCeiling)
+        {
+            errors.Add($"Drawbridge:Jit:MinimumRequestDuration '{options.Jit.MinimumRequestDuration}' must be a duration between 1s and P1D.");
+        }
+
+        if (!JitDuration.TryParse(options.Agent.LongPollTimeout, out var poll) || poll < TimeSpan.FromSeconds(1) || poll > TimeSpan.FromMinutes(5))
+        {
+            errors.Add($"Drawbridge:Agent:LongPollTimeout '{options.Agent.LongPollTimeout}' must be a duration between 1s and 5m.");
+        }
+
+        if (options.Location.Length is 0 or > 40 || !options.Location.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c)))
+        {
+            errors.Add("Drawbridge:Location must be 1..40 lower-case letters or digits.");
+        }
+
+        foreach (var proxy in options.TrustedProxies)
+        {
+            if (!IpPrefix.TryParse(proxy, out _, out var error))
+            {
+                errors.Add($"Drawbridge:TrustedProxies: {error}.");
+            }
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

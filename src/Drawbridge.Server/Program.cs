@@ -1,0 +1,45 @@
+using Drawbridge.Contracts;
+using Drawbridge.Server.Agents;
+using Drawbridge.Server.Audit;
+using Drawbridge.Server.Bootstrap;
+using Drawbridge.Server.Http;
+using Drawbridge.Server.Identity;
+using Drawbridge.Server.Jit;
+using Drawbridge.Server.Machines;
+using Drawbridge.Server.Options;
+using Drawbridge.Server.Storage;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+// appsettings.json ships beside the binary; relative paths in settings (the data directory) stay relative to where it is started.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+
+var options = builder.Configuration.GetSection(DrawbridgeOptions.Section).Get<DrawbridgeOptions>() ?? new DrawbridgeOptions();
+builder.Services.AddOptions<DrawbridgeOptions>().BindConfiguration(DrawbridgeOptions.Section).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<DrawbridgeOptions>, ValidateDrawbridgeOptions>();
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<InstallationContext>();
+builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, DrawbridgeJson.Wire));
+
+builder.Services.AddDrawbridgeStorage(options);
+builder.Services.AddDrawbridgeHttp(options);
+builder.Services.AddAuthentication(BearerAuthenticationHandler.SchemeName)
+    .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null);
+builder.Services.AddDrawbridgeAuthorization();
+builder.Services.AddScoped<AuditLog>();
+builder.Services.AddAgents();
+builder.Services.AddJit();
+
+var app = builder.Build();
+app.UseDrawbridgeHttp();
+app.UseAuthentication();
+app.UseAuthorization();
+app.MapAdminEndpoints();
+app.MapMachineEndpoints();
+app.MapJitEndpoints();
+app.MapAgentEndpoints();
+
+await app.InitializeDrawbridgeAsync();
+await app.RunAsync();
+
+public partial class Program;

@@ -1,0 +1,109 @@
+using Drawbridge.Jit;
+using Microsoft.EntityFrameworkCore;
+
+namespace Drawbridge.Server.Storage;
+
+/// <summary>
+/// The one store of Drawbridge state. Each database provider has a subclass only so that its migrations
+/// (which differ in column types) can live side by side; the model itself is defined once, here.
+/// </summary>
+internal abstract class DrawbridgeDbContext(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<Installation> Installations => Set<Installation>();
+    public DbSet<ResourceGroup> ResourceGroups => Set<ResourceGroup>();
+    public DbSet<Machine> Machines => Set<Machine>();
+    public DbSet<JitPolicy> JitPolicies => Set<JitPolicy>();
+    public DbSet<JitPolicyPort> JitPolicyPorts => Set<JitPolicyPort>();
+    public DbSet<AccessRequest> AccessRequests => Set<AccessRequest>();
+    public DbSet<Grant> Grants => Set<Grant>();
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+    public DbSet<EnrollmentToken> EnrollmentTokens => Set<EnrollmentToken>();
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // Enums are stored by name: readable in the database and safe against reordering.
+        configurationBuilder.Properties<GrantStatus>().HaveConversion<string>().HaveMaxLength(32);
+        configurationBuilder.Properties<GrantEndReason>().HaveConversion<string>().HaveMaxLength(32);
+        configurationBuilder.Properties<PortProtocol>().HaveConversion<string>().HaveMaxLength(8);
+        configurationBuilder.Properties<string>().HaveMaxLength(1024);
+    }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Installation>().Property(i => i.Id).ValueGeneratedNever();
+        modelBuilder.Entity<ResourceGroup>(rg =>
+        {
+            rg.HasKey(r => r.NameKey);
+            rg.Property(r => r.Name).HaveMaxLengthOfName();
+            rg.Property(r => r.NameKey).HaveMaxLengthOfName();
+        });
+
+        modelBuilder.Entity<Machine>(m =>
+        {
+            m.HasIndex(x => new { x.ResourceGroup, x.NameKey }).IsUnique();
+            m.HasIndex(x => x.AgentCredentialHash).IsUnique();
+            m.Property(x => x.Addresses).HasMaxLength(4096);
+            m.Property(x => x.Name).HaveMaxLengthOfName();
+            m.Property(x => x.NameKey).HaveMaxLengthOfName();
+            m.Property(x => x.ResourceGroup).HaveMaxLengthOfName();
+            m.Property(x => x.StateVersion).IsConcurrencyToken();
+        });
+
+        modelBuilder.Entity<JitPolicy>(p =>
+        {
+            p.HasIndex(x => new { x.ResourceGroup, x.Location, x.NameKey }).IsUnique();
+            p.HasMany(x => x.Ports).WithOne().HasForeignKey(x => x.PolicyId).OnDelete(DeleteBehavior.Cascade);
+            p.Property(x => x.Name).HaveMaxLengthOfName();
+            p.Property(x => x.NameKey).HaveMaxLengthOfName();
+        });
+
+        modelBuilder.Entity<JitPolicyPort>(p =>
+        {
+            p.HasIndex(x => new { x.MachineId, x.Number }).IsUnique();
+            p.HasOne<Machine>().WithMany().HasForeignKey(x => x.MachineId).OnDelete(DeleteBehavior.Cascade);
+            p.Property(x => x.AllowedSources).HasMaxLength(4096);
+        });
+
+        modelBuilder.Entity<AccessRequest>(r =>
+        {
+            r.HasMany(x => x.Grants).WithOne().HasForeignKey(g => g.RequestId).OnDelete(DeleteBehavior.Cascade);
+            r.HasIndex(x => x.StartTimeUtc);
+        });
+
+        modelBuilder.Entity<Grant>(g =>
+        {
+            g.HasIndex(x => new { x.Status, x.EndTimeUtc });
+            g.HasIndex(x => new { x.MachineId, x.Status });
+            g.HasOne<Machine>().WithMany().HasForeignKey(x => x.MachineId).OnDelete(DeleteBehavior.Cascade);
+            g.Property(x => x.Sources).HasMaxLength(4096);
+        });
+
+        modelBuilder.Entity<ApiToken>().HasIndex(t => t.TokenHash).IsUnique();
+        modelBuilder.Entity<EnrollmentToken>().HasIndex(t => t.TokenHash).IsUnique();
+        modelBuilder.Entity<AuditEvent>().HasIndex(e => e.TimeUtc);
+    }
+}
+
+internal static class ModelBuilderExtensions
+{
+    public const int NameLength = 80;
+
+    public static void HaveMaxLengthOfName(this Microsoft.EntityFrameworkCore.Metadata.Builders.PropertyBuilder<string> property) =>
+        property.HasMaxLength(NameLength);
+}
+
+internal sealed class SqliteDrawbridgeDbContext(DbContextOptions<SqliteDrawbridgeDbContext> options) : DrawbridgeDbContext(options)
+{
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        base.ConfigureConventions(configurationBuilder);
+
+        // SQLite has no date type and EF cannot compare DateTimeOffset text in SQL; as a binary long it orders
+        // correctly because every value Drawbridge stores is UTC (offset zero).
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<Microsoft.EntityFrameworkCore.Storage.ValueConversion.DateTimeOffsetToBinaryConverter>();
+        configurationBuilder.Properties<DateTimeOffset?>().HaveConversion<Microsoft.EntityFrameworkCore.Storage.ValueConversion.DateTimeOffsetToBinaryConverter>();
+    }
+}
+
+internal sealed class PostgresDrawbridgeDbContext(DbContextOptions<PostgresDrawbridgeDbContext> options) : DrawbridgeDbContext(options);

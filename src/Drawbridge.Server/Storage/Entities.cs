@@ -1,0 +1,138 @@
+using Drawbridge.Jit;
+
+namespace Drawbridge.Server.Storage;
+
+// Rows, not domain objects: behaviour lives in Drawbridge.Core and in the feature handlers.
+// Names that users type (machines, policies) are matched case-insensitively through a lower-case key, as ARM does.
+
+internal sealed class Installation
+{
+    public int Id { get; set; }
+    public Guid SubscriptionId { get; set; }
+    public DateTimeOffset CreatedUtc { get; set; }
+}
+
+internal sealed class ResourceGroup
+{
+    public required string Name { get; set; }
+    public required string NameKey { get; set; }
+}
+
+internal sealed class Machine
+{
+    public Guid Id { get; set; }
+    public required string ResourceGroup { get; set; }
+    public required string Name { get; set; }
+    public required string NameKey { get; set; }
+    public string? Hostname { get; set; }
+    public string OsType { get; set; } = "Linux";
+
+    /// <summary>Comma-separated addresses the agent reported.</summary>
+    public string Addresses { get; set; } = "";
+    public string? AgentCredentialHash { get; set; }
+    public DateTimeOffset? AgentLastSeenUtc { get; set; }
+
+    /// <summary>Bumped in the same transaction as every change to what this machine must enforce.</summary>
+    public long StateVersion { get; set; }
+    public long AppliedVersion { get; set; }
+    public string? AgentLastError { get; set; }
+    public DateTimeOffset CreatedUtc { get; set; }
+}
+
+internal sealed class JitPolicy
+{
+    public Guid Id { get; set; }
+    public required string ResourceGroup { get; set; }
+    public required string Location { get; set; }
+    public required string Name { get; set; }
+    public required string NameKey { get; set; }
+    public string Kind { get; set; } = "Basic";
+    public DateTimeOffset CreatedUtc { get; set; }
+    public DateTimeOffset UpdatedUtc { get; set; }
+    public List<JitPolicyPort> Ports { get; set; } = [];
+}
+
+/// <summary>One protected port of one machine. A machine belongs to at most one policy (unique machine+port).</summary>
+internal sealed class JitPolicyPort
+{
+    public long Id { get; set; }
+    public Guid PolicyId { get; set; }
+    public Guid MachineId { get; set; }
+
+    /// <summary>Keeps the order the caller wrote the machines and ports in.</summary>
+    public int Ordinal { get; set; }
+    public int Number { get; set; }
+    public PortProtocol Protocol { get; set; }
+
+    /// <summary>Comma-separated prefixes; empty means any source per request ("*").</summary>
+    public string AllowedSources { get; set; } = "";
+    public long MaxDurationSeconds { get; set; }
+}
+
+internal sealed class AccessRequest
+{
+    public Guid Id { get; set; }
+    public Guid PolicyId { get; set; }
+    public required string Requestor { get; set; }
+    public string? Justification { get; set; }
+    public DateTimeOffset StartTimeUtc { get; set; }
+    public required string ObservedAddress { get; set; }
+    public List<Grant> Grants { get; set; } = [];
+}
+
+/// <summary>One port opened for one request: the unit the agent enforces and the scheduler ends.</summary>
+internal sealed class Grant
+{
+    public Guid Id { get; set; }
+    public Guid RequestId { get; set; }
+    public Guid MachineId { get; set; }
+    public int Ordinal { get; set; }
+    public int Port { get; set; }
+    public PortProtocol Protocol { get; set; }
+
+    /// <summary>Comma-separated prefixes the port is open for.</summary>
+    public required string Sources { get; set; }
+    public DateTimeOffset EndTimeUtc { get; set; }
+    public GrantStatus Status { get; set; }
+    public GrantEndReason? EndReason { get; set; }
+    public string? EndedBy { get; set; }
+    public DateTimeOffset? EndedUtc { get; set; }
+
+    /// <summary>The machine state version that first contained this grant; the agent applying it makes the grant Active.</summary>
+    public long PublishedVersion { get; set; }
+}
+
+internal sealed class ApiToken
+{
+    public Guid Id { get; set; }
+    public required string Principal { get; set; }
+    public required string Role { get; set; }
+    public required string TokenHash { get; set; }
+    public string? Description { get; set; }
+    public DateTimeOffset CreatedUtc { get; set; }
+    public DateTimeOffset? ExpiresUtc { get; set; }
+    public DateTimeOffset? RevokedUtc { get; set; }
+}
+
+internal sealed class EnrollmentToken
+{
+    public Guid Id { get; set; }
+    public required string TokenHash { get; set; }
+    public int UsesLeft { get; set; }
+    public DateTimeOffset ExpiresUtc { get; set; }
+    public required string CreatedBy { get; set; }
+    public DateTimeOffset CreatedUtc { get; set; }
+}
+
+/// <summary>Append-only record of one security decision. The hash chain over these rows is not built yet (see docs/architecture.md).</summary>
+internal sealed class AuditEvent
+{
+    public long Id { get; set; }
+    public DateTimeOffset TimeUtc { get; set; }
+    public required string Actor { get; set; }
+    public required string Action { get; set; }
+    public required string Scope { get; set; }
+    public string? SourceAddress { get; set; }
+    public required string Result { get; set; }
+    public string? Reason { get; set; }
+}

@@ -1,0 +1,317 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
+
+#nullable disable
+
+namespace Drawbridge.Server.Storage.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class Initial : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "AccessRequests",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    PolicyId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Requestor = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: false),
+                    Justification = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: true),
+                    StartTimeUtc = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ObservedAddress = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AccessRequests", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ApiTokens",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    Principal = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: false),
+                    Role = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: false),
+                    TokenHash = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: false),
+                    Description = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: true),
+                    CreatedUtc = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ExpiresUtc = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    RevokedUtc = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ApiTokens", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "AuditEvents",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    TimeUtc = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Actor = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: false),
+                    Action = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: false),
+                    Scope = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: false),
+                    SourceAddress = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: true),
+                    Result = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: false),
+                    Reason = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AuditEvents", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "EnrollmentTokens",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    TokenHash = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: false),
+                    UsesLeft = table.Column<int>(type: "integer", nullable: false),
+                    ExpiresUtc = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    CreatedBy = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: false),
+                    CreatedUtc = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_EnrollmentTokens", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Installations",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false),
+                    SubscriptionId = table.Column<Guid>(type: "uuid", nullable: false),
+                    CreatedUtc = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Installations", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "JitPolicies",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    ResourceGroup = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: false),
+                    Location = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: false),
+                    Name = table.Column<string>(type: "character varying(80)", maxLength: 80, nullable: false),
+                    NameKey = table.Column<string>(type: "character varying(80)", maxLength: 80, nullable: false),
+                    Kind = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: false),
+                    CreatedUtc = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UpdatedUtc = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_JitPolicies", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Machines",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    ResourceGroup = table.Column<string>(type: "character varying(80)", maxLength: 80, nullable: false),
+                    Name = table.Column<string>(type: "character varying(80)", maxLength: 80, nullable: false),
+                    NameKey = table.Column<string>(type: "character varying(80)", maxLength: 80, nullable: false),
+                    Hostname = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: true),
+                    OsType = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: false),
+                    Addresses = table.Column<string>(type: "character varying(4096)", maxLength: 4096, nullable: false),
+                    AgentCredentialHash = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: true),
+                    AgentLastSeenUtc = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    StateVersion = table.Column<long>(type: "bigint", nullable: false),
+                    AppliedVersion = table.Column<long>(type: "bigint", nullable: false),
+                    AgentLastError = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: true),
+                    CreatedUtc = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Machines", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ResourceGroups",
+                columns: table => new
+                {
+                    NameKey = table.Column<string>(type: "character varying(80)", maxLength: 80, nullable: false),
+                    Name = table.Column<string>(type: "character varying(80)", maxLength: 80, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ResourceGroups", x => x.NameKey);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Grants",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    RequestId = table.Column<Guid>(type: "uuid", nullable: false),
+                    MachineId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Ordinal = table.Column<int>(type: "integer", nullable: false),
+                    Port = table.Column<int>(type: "integer", nullable: false),
+                    Protocol = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    Sources = table.Column<string>(type: "character varying(4096)", maxLength: 4096, nullable: false),
+                    EndTimeUtc = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Status = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    EndReason = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    EndedBy = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: true),
+                    EndedUtc = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    PublishedVersion = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Grants", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Grants_AccessRequests_RequestId",
+                        column: x => x.RequestId,
+                        principalTable: "AccessRequests",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_Grants_Machines_MachineId",
+                        column: x => x.MachineId,
+                        principalTable: "Machines",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "JitPolicyPorts",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    PolicyId = table.Column<Guid>(type: "uuid", nullable: false),
+                    MachineId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Ordinal = table.Column<int>(type: "integer", nullable: false),
+                    Number = table.Column<int>(type: "integer", nullable: false),
+                    Protocol = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    AllowedSources = table.Column<string>(type: "character varying(4096)", maxLength: 4096, nullable: false),
+                    MaxDurationSeconds = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_JitPolicyPorts", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_JitPolicyPorts_JitPolicies_PolicyId",
+                        column: x => x.PolicyId,
+                        principalTable: "JitPolicies",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_JitPolicyPorts_Machines_MachineId",
+                        column: x => x.MachineId,
+                        principalTable: "Machines",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_AccessRequests_StartTimeUtc",
+                table: "AccessRequests",
+                column: "StartTimeUtc");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ApiTokens_TokenHash",
+                table: "ApiTokens",
+                column: "TokenHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_AuditEvents_TimeUtc",
+                table: "AuditEvents",
+                column: "TimeUtc");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_EnrollmentTokens_TokenHash",
+                table: "EnrollmentTokens",
+                column: "TokenHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Grants_MachineId_Status",
+                table: "Grants",
+                columns: new[] { "MachineId", "Status" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Grants_RequestId",
+                table: "Grants",
+                column: "RequestId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Grants_Status_EndTimeUtc",
+                table: "Grants",
+                columns: new[] { "Status", "EndTimeUtc" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_JitPolicies_ResourceGroup_Location_NameKey",
+                table: "JitPolicies",
+                columns: new[] { "ResourceGroup", "Location", "NameKey" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_JitPolicyPorts_MachineId_Number",
+                table: "JitPolicyPorts",
+                columns: new[] { "MachineId", "Number" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_JitPolicyPorts_PolicyId",
+                table: "JitPolicyPorts",
+                column: "PolicyId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Machines_AgentCredentialHash",
+                table: "Machines",
+                column: "AgentCredentialHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Machines_ResourceGroup_NameKey",
+                table: "Machines",
+                columns: new[] { "ResourceGroup", "NameKey" },
+                unique: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "ApiTokens");
+
+            migrationBuilder.DropTable(
+                name: "AuditEvents");
+
+            migrationBuilder.DropTable(
+                name: "EnrollmentTokens");
+
+            migrationBuilder.DropTable(
+                name: "Grants");
+
+            migrationBuilder.DropTable(
+                name: "Installations");
+
+            migrationBuilder.DropTable(
+                name: "JitPolicyPorts");
+
+            migrationBuilder.DropTable(
+                name: "ResourceGroups");
+
+            migrationBuilder.DropTable(
+                name: "AccessRequests");
+
+            migrationBuilder.DropTable(
+                name: "JitPolicies");
+
+            migrationBuilder.DropTable(
+                name: "Machines");
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using Drawbridge.Server.Options;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+
+namespace Drawbridge.Server.Storage;
+
+internal static class StorageServiceCollectionExtensions
+{
+    public static IServiceCollection AddDrawbridgeStorage(this IServiceCollection services, DrawbridgeOptions options)
+    {
+        switch (options.Database.Provider)
+        {
+            case DatabaseProvider.Sqlite:
+                var connectionString = SqliteConnectionString(options);
+                services.AddDbContext<DrawbridgeDbContext, SqliteDrawbridgeDbContext>(db => db.UseSqlite(connectionString));
+                break;
+            case DatabaseProvider.PostgreSQL:
+                services.AddDbContext<DrawbridgeDbContext, PostgresDrawbridgeDbContext>(db => db.UseNpgsql(options.Database.ConnectionString));
+                break;
+        }
+
+        return services;
+    }
+
+    private static string SqliteConnectionString(DrawbridgeOptions options)
+    {
+        if (!string.IsNullOrWhiteSpace(options.Database.ConnectionString))
+        {
+            return options.Database.ConnectionString;
+        }
+
+        var directory = Path.GetFullPath(options.DataDirectory);
+        Directory.CreateDirectory(directory);
+        return new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(directory, "drawbridge.db"),
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+}
+
+// Design-time factories: `dotnet ef migrations add X --context SqliteDrawbridgeDbContext` builds the model without a host.
+internal sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<SqliteDrawbridgeDbContext>
+{
+    public SqliteDrawbridgeDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<SqliteDrawbridgeDbContext>().UseSqlite("Data Source=design.db").Options);
+}
+
+internal sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<PostgresDrawbridgeDbContext>
+{
+    public PostgresDrawbridgeDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<PostgresDrawbridgeDbContext>().UseNpgsql("Host=localhost;Database=design").Options);
+}
