@@ -98,6 +98,31 @@ public readonly record struct IpPrefix
 
     public bool Contains(IPAddress address) => Contains(FromAddress(address));
 
+    /// <summary>
+    /// The addresses of this prefix that are not in <paramref name="hole"/>, as disjoint prefixes: the sibling at
+    /// each level between the two lengths. CIDR prefixes are either nested or disjoint, so this is exact.
+    /// </summary>
+    public IReadOnlyList<IpPrefix> Except(IpPrefix hole)
+    {
+        if (!Contains(hole))
+        {
+            return Family == hole.Family && hole.Contains(this) ? [] : [this];
+        }
+
+        var pieces = new List<IpPrefix>(hole.Length - Length);
+        var bytes = hole.Address.GetAddressBytes();
+        for (var length = hole.Length; length > Length; length--)
+        {
+            // Flip the last bit of the hole's prefix at this length: that is the sibling half not containing the hole.
+            var sibling = (byte[])bytes.Clone();
+            var bit = length - 1;
+            sibling[bit / 8] ^= (byte)(0x80 >> (bit % 8));
+            pieces.Add(new IpPrefix(new IPNetwork(Mask(new IPAddress(sibling), length), length)));
+        }
+
+        return pieces;
+    }
+
     public override string ToString() => IsSingleHost ? Address.ToString() : _network.ToString();
 
     private static IPAddress Mask(IPAddress address, int length)

@@ -1,0 +1,160 @@
+using System.Text.Json.Nodes;
+using Drawbridge.Contracts;
+using Drawbridge.Net;
+
+namespace Drawbridge.Agent.Nftables;
+
+/// <summary>
+/// Enforces the desired state in table <c>inet drawbridge</c> and nowhere else. After each apply it keeps a
+/// fingerprint of the table's chains and sets (without elements) to spot edits, and checks the grant elements
+/// against what should still be open.
+/// </summary>
+internal sealed class NftablesFirewall(NftCommand nft, string bootFile) : IFirewall
+{
+    /// <summary>Elements this close to their end time may or may not be gone yet; they are not judged.</summary>
+    public static readonly TimeSpan ExpiryWindow = TimeSpan.FromSeconds(1);
+
+    private string? _fingerprint;
+
+    public async Task ApplyAsync(DesiredState state, DateTimeOffset serverNow, CancellationToken ct)
+    {
+        var script = NftRuleset.Render(state.ProtectedPorts, NftRuleset.Elements(state, serverNow));
+        await nft.RunAsync("-f -", script, ct);
+        _fingerprint = Fingerprint(await ListTableAsync(ct));
+        await WriteBootFileAsync(state, ct);
+    }
+
+    public async Task<string?> FindDriftAsync(DesiredState state, DateTimeOffset serverNow, CancellationToken ct)
+    {
+        JsonNode? table;
+        try
+        {
+            table = await ListTableAsync(ct);
+        }
+        catch (NftException)
+        {
+            return "table inet drawbridge is missing";
+        }
+
+        if (Fingerprint(table) != _fingerprint)
+        {
+            return "rules or sets of table inet drawbridge were changed";
+        }
+
+        var actual = ElementKeys(table);
+        foreach (var element in NftRuleset.Elements(state, serverNow))
+        {
+            var key = NftRuleset.ElementKey(element.Source, element.Protocol, element.Port);
+            if (!actual.Remove(key) && element.Remaining > ExpiryWindow)
+            {
+                return $"grant element {key} is missing";
+            }
+        }
+
+        // Anything left must lie inside a grant that is live (or ended within the window and not yet gone from the kernel).
+        foreach (var key in actual)
+        {
+            var parts = key.Split(" . ");
+            var granted = parts.Length == 3 && IpPrefix.TryParse(parts[0], out var source, out _) && state.Grants.Any(g =>
+                g.EndTimeUtc - serverNow > -ExpiryWindow && g.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) == parts[2]
+                && (g.Protocol == parts[1] || g.Protocol == "*")
+                && IpPrefix.TryParse(g.Source, out var grantSource, out _) && grantSource.Value.Contains(source.Value));
+            if (!granted)
+            {
+                return $"unexpected grant element {key}";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The deny part of the state, with empty grant sets, for the system's nftables service to load at boot: a
+    /// rebooted host is closed before the agent starts. Written to a temporary file and renamed, never half-written.
+    /// </summary>
+    private async Task WriteBootFileAsync(DesiredState state, CancellationToken ct)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(bootFile))!;
+        Directory.CreateDirectory(directory);
+        var temporary = bootFile + ".tmp";
+        var body = "# Written by drawbridge-agent: JIT-protected ports stay closed from boot until the agent runs.\n"
+            + NftRuleset.Render(state.ProtectedPorts, []);
+        await File.WriteAllTextAsync(temporary, body, ct);
+        File.Move(temporary, bootFile, overwrite: true);
+    }
+
+    private async Task<JsonNode?> ListTableAsync(CancellationToken ct) =>
+        JsonNode.Parse(await nft.RunAsync($"-j list table {NftRuleset.Family} {NftRuleset.Table}", null, ct));
+
+    /// <summary>The table's JSON without handles, element lists and version metadata: what must not change between applies.</summary>
+    internal static string Fingerprint(JsonNode? table)
+    {
+        var items = table?["nftables"]?.AsArray() ?? [];
+        var kept = new JsonArray();
+        foreach (var item in items)
+        {
+            if (item is null || item["metainfo"] is not null)
+            {
+                continue;
+            }
+
+            var copy = item.DeepClone();
+            Strip(copy);
+            kept.Add(copy);
+        }
+
+        return kept.ToJsonString();
+    }
+
+    internal static HashSet<string> ElementKeys(JsonNode? table)
+    {
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in table?["nftables"]?.AsArray() ?? [])
+        {
+            if (item?["set"]?["elem"] is not JsonArray elements)
+            {
+                continue;
+            }
+
+            foreach (var element in elements)
+            {
+                var value = element?["elem"]?["val"] ?? element;
+                if (value?["concat"] is JsonArray parts && parts.Count == 3)
+                {
+                    var source = parts[0] is JsonObject o && o["prefix"] is { } prefix
+                        ? $"{prefix["addr"]}/{prefix["len"]}"
+                        : parts[0]!.GetValue<string>();
+                    var normalized = IpPrefix.TryParse(source, out var parsed, out _) ? parsed.Value.ToString() : source;
+                    keys.Add($"{normalized} . {parts[1]} . {parts[2]}");
+                }
+            }
+        }
+
+        return keys;
+    }
+
+    private static void Strip(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                obj.Remove("handle");
+                obj.Remove("elem");
+                foreach (var (_, value) in obj.ToList())
+                {
+                    Strip(value);
+                }
+
+                break;
+            case JsonArray array:
+                foreach (var value in array)
+                {
+                    Strip(value);
+                }
+
+                break;
+            default:
+                break;
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using Drawbridge.Agent.Nftables;
+using Drawbridge.Contracts;
+using Microsoft.Extensions.Logging;
+
+namespace Drawbridge.Agent.Sync;
+
+/// <summary>
+/// Keeps the host's firewall equal to the server's desired state: long-polls for new versions, applies each whole
+/// state, reports the version, and repairs drift. Without the server it keeps enforcing what it has; kernel
+/// timeouts still end every grant on time, so losing the server can only take access away (fail closed).
+/// </summary>
+internal sealed partial class AgentLoop(ServerClient server, IFirewall firewall, string stateDirectory, TimeSpan driftInterval, ILogger logger) : IDisposable
+{
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private ReceivedState? _current;
+    private AgentAppliedReport? _unsentReport;
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        if (PersistedState.Load(stateDirectory) is { State: not null } persisted)
+        {
+            // Restore what the server last said, so drift is repaired even while the server is unreachable.
+            await ApplyAsync(ReceivedState.FromPersisted(persisted), driftRepaired: false, ct);
+        }
+
+        await Task.WhenAll(PollLoopAsync(ct), DriftLoopAsync(ct));
+    }
+
+    public void Dispose() => _gate.Dispose();
+
+    private async Task PollLoopAsync(CancellationToken ct)
+    {
+        var backoff = TimeSpan.FromSeconds(1);
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await SendUnsentReportAsync(ct);
+                var state = await server.PollAsync(_current?.State.Version ?? 0, ct);
+                if (state is not null)
+                {
+                    await ApplyAsync(ReceivedState.Now(state), driftRepaired: false, ct);
+                    await SendUnsentReportAsync(ct);
+                }
+
+                backoff = TimeSpan.FromSeconds(1);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !ct.IsCancellationRequested)
+            {
+                Log.ServerUnreachable(logger, e.Message, backoff.TotalSeconds);
+                await Task.Delay(backoff, ct);
+                backoff = backoff * 2 > MaxBackoff ? MaxBackoff : backoff * 2;
+            }
+        }
+    }
+
+    private async Task DriftLoopAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(driftInterval);
+        while (await timer.WaitForNextTickAsync(ct))
+        {
+            var current = _current;
+            if (current is null)
+            {
+                continue;
+            }
+
+            try
+            {
+                await _gate.WaitAsync(ct);
+                string? drift;
+                try
+                {
+                    drift = await firewall.FindDriftAsync(current.State, current.ServerNow(), ct);
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+
+                if (drift is not null)
+                {
+                    Log.DriftFound(logger, drift);
+                    await ApplyAsync(current, driftRepaired: true, ct);
+                    await SendUnsentReportAsync(ct);
+                }
+            }
+            catch (Exception e) when (e is NftException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+            {
+                Log.DriftCheckFailed(logger, e.Message);
+            }
+        }
+    }
+
+    private async Task ApplyAsync(ReceivedState received, bool driftRepaired, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            string? error = null;
+            try
+            {
+                await firewall.ApplyAsync(received.State, received.ServerNow(), ct);
+                Log.Applied(logger, received.State.Version, received.State.ProtectedPorts.Count, received.State.Grants.Count);
+            }
+            catch (NftException e)
+            {
+                error = e.Message;
+                Log.ApplyFailed(logger, received.State.Version, e.Message);
+            }
+
+            if (error is null)
+            {
+                _current = received;
+                received.ToPersisted().Save(stateDirectory);
+            }
+
+            _unsentReport = new AgentAppliedReport { Version = received.State.Version, Error = error, DriftRepaired = driftRepaired };
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task SendUnsentReportAsync(CancellationToken ct)
+    {
+        if (_unsentReport is { } report)
+        {
+            await server.ReportAsync(report, ct);
+            Interlocked.CompareExchange(ref _unsentReport, null, report);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Applied state version {Version}: {Ports} protected port(s), {Grants} grant element(s)")]
+        public static partial void Applied(ILogger logger, long version, int ports, int grants);
+
+        [LoggerMessage(2, LogLevel.Error, "Could not apply state version {Version}: {Error}")]
+        public static partial void ApplyFailed(ILogger logger, long version, string error);
+
+        [LoggerMessage(3, LogLevel.Warning, "Drift found, repairing: {Drift}")]
+        public static partial void DriftFound(ILogger logger, string drift);
+
+        [LoggerMessage(4, LogLevel.Warning, "Server unreachable ({Error}); enforcing the last state, retrying in {Seconds} s")]
+        public static partial void ServerUnreachable(ILogger logger, string error, double seconds);
+
+        [LoggerMessage(5, LogLevel.Warning, "Drift check failed: {Error}")]
+        public static partial void DriftCheckFailed(ILogger logger, string error);
+    }
+}
