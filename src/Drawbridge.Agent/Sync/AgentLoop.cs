@@ -61,31 +61,25 @@ internal sealed partial class AgentLoop(ServerClient server, IFirewall firewall,
         using var timer = new PeriodicTimer(driftInterval);
         while (await timer.WaitForNextTickAsync(ct))
         {
-            var current = _current;
-            if (current is null)
-            {
-                continue;
-            }
-
             try
             {
+                // Check and repair under the same lock as apply, against the state current at that moment:
+                // judging the table by an older state would "repair" a newer grant away.
                 await _gate.WaitAsync(ct);
-                string? drift;
                 try
                 {
-                    drift = await firewall.FindDriftAsync(current.State, current.ServerNow(), ct);
+                    if (_current is { } current && await firewall.FindDriftAsync(current.State, current.ServerNow(), ct) is { } drift)
+                    {
+                        Log.DriftFound(logger, drift);
+                        await ApplyLockedAsync(current, driftRepaired: true, ct);
+                    }
                 }
                 finally
                 {
                     _gate.Release();
                 }
 
-                if (drift is not null)
-                {
-                    Log.DriftFound(logger, drift);
-                    await ApplyAsync(current, driftRepaired: true, ct);
-                    await SendUnsentReportAsync(ct);
-                }
+                await SendUnsentReportAsync(ct);
             }
             catch (Exception e) when (e is NftException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
             {
@@ -99,30 +93,35 @@ internal sealed partial class AgentLoop(ServerClient server, IFirewall firewall,
         await _gate.WaitAsync(ct);
         try
         {
-            string? error = null;
-            try
-            {
-                await firewall.ApplyAsync(received.State, received.ServerNow(), ct);
-                Log.Applied(logger, received.State.Version, received.State.ProtectedPorts.Count, received.State.Grants.Count);
-            }
-            catch (NftException e)
-            {
-                error = e.Message;
-                Log.ApplyFailed(logger, received.State.Version, e.Message);
-            }
-
-            if (error is null)
-            {
-                _current = received;
-                received.ToPersisted().Save(stateDirectory);
-            }
-
-            _unsentReport = new AgentAppliedReport { Version = received.State.Version, Error = error, DriftRepaired = driftRepaired };
+            await ApplyLockedAsync(received, driftRepaired, ct);
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    private async Task ApplyLockedAsync(ReceivedState received, bool driftRepaired, CancellationToken ct)
+    {
+        string? error = null;
+        try
+        {
+            await firewall.ApplyAsync(received.State, received.ServerNow(), ct);
+            Log.Applied(logger, received.State.Version, received.State.ProtectedPorts.Count, received.State.Grants.Count);
+        }
+        catch (NftException e)
+        {
+            error = e.Message;
+            Log.ApplyFailed(logger, received.State.Version, e.Message);
+        }
+
+        if (error is null)
+        {
+            _current = received;
+            received.ToPersisted().Save(stateDirectory);
+        }
+
+        _unsentReport = new AgentAppliedReport { Version = received.State.Version, Error = error, DriftRepaired = driftRepaired };
     }
 
     private async Task SendUnsentReportAsync(CancellationToken ct)

@@ -26,9 +26,15 @@ public sealed partial class DrawbridgeJson : JsonSerializerContext
     /// The instance every Drawbridge process reads and writes with. The output is JSON for APIs, never embedded in
     /// HTML, so characters like ' and &lt; are written as themselves instead of \u0027 escapes.
     /// </summary>
-    public static DrawbridgeJson Wire { get; } = new(new JsonSerializerOptions(JsonSerializerDefaults.Web)
+    public static DrawbridgeJson Wire { get; } = new(WireOptions(indented: false));
+
+    /// <summary>The same, indented for people (the CLI's -o json).</summary>
+    public static DrawbridgeJson Indented { get; } = new(WireOptions(indented: true));
+
+    private static JsonSerializerOptions WireOptions(bool indented) => new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    });
+        WriteIndented = indented,
+    };
 }

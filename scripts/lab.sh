@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Lab network of Drawbridge hosts in network namespaces, on one private bridge.
+#
+#   scripts/lab.sh up PREFIX HOSTS [--root-link]   create PREFIX-lan (bridge), PREFIX-srv, PREFIX-h1..hN,
+#                                                  PREFIX-client and PREFIX-other
+#   scripts/lab.sh down PREFIX                     remove every namespace named PREFIX-*
+#
+# Addresses come from 198.18.0.0/24 and fd00:db::/64 (benchmarking and unique-local ranges) and exist only
+# inside these namespaces; --root-link also gives this host 198.18.0.1 on the lab bridge, for the demo server.
+#   srv .2   h1..hN .11..   client .100   other .101
+set -euo pipefail
+
+addr4() { echo "198.18.0.$1"; }
+addr6() { echo "fd00:db::$1"; }
+
+attach() { # PREFIX NAME OCTET: a namespace with eth0 on the lab bridge
+  local prefix=$1 name=$2 octet=$3 ns="$1-$2"
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up
+  ip -n "$prefix-lan" link add "v-$name" type veth peer name eth0 netns "$ns"
+  ip -n "$prefix-lan" link set "v-$name" master br0 up
+  ip -n "$ns" addr add "$(addr4 "$octet")/24" dev eth0
+  ip -n "$ns" addr add "$(addr6 "$octet")/64" dev eth0 nodad
+  ip -n "$ns" link set eth0 up
+}
+
+up() {
+  local prefix=$1 hosts=$2 root_link=${3:-}
+  ip netns add "$prefix-lan"
+  ip -n "$prefix-lan" link add br0 type bridge
+  ip -n "$prefix-lan" link set br0 up
+  attach "$prefix" srv 2
+  for i in $(seq 1 "$hosts"); do attach "$prefix" "h$i" $((10 + i)); done
+  attach "$prefix" client 100
+  attach "$prefix" other 101
+  if [ "$root_link" = "--root-link" ]; then
+    ip link add "$prefix-host" type veth peer name v-host netns "$prefix-lan"
+    ip -n "$prefix-lan" link set v-host master br0 up
+    ip addr add "$(addr4 1)/24" dev "$prefix-host"
+    ip link set "$prefix-host" up
+  fi
+}
+
+down() {
+  local prefix=$1
+  ip link del "$prefix-host" 2>/dev/null || true
+  for ns in $(ip netns list | awk '{print $1}' | grep -E "^$prefix-" || true); do
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+    ip netns del "$ns"
+  done
+}
+
+case "${1:-}" in
+  up) [ $# -ge 3 ] || { echo "usage: $0 up PREFIX HOSTS [--root-link]" >&2; exit 2; }; down "$2"; up "$2" "$3" "${4:-}" ;;
+  down) [ $# -eq 2 ] || { echo "usage: $0 down PREFIX" >&2; exit 2; }; down "$2" ;;
+  *) echo "usage: $0 up PREFIX HOSTS [--root-link] | down PREFIX" >&2; exit 2 ;;
+esac
