@@ -2,12 +2,15 @@ using System.Diagnostics;
 
 namespace Drawbridge.Agent.Nftables;
 
-/// <summary>Runs the nft binary. Scripts go through standard input, so nothing is ever parsed by a shell.</summary>
-internal sealed class NftCommand(string executable = "nft")
+/// <summary>
+/// Runs the nft binary. Scripts go through standard input, so nothing is ever parsed by a shell.
+/// <paramref name="prefixArguments"/> lets tests run it as "ip netns exec NS nft".
+/// </summary>
+internal sealed class NftCommand(string executable = "nft", string prefixArguments = "")
 {
     public async Task<string> RunAsync(string arguments, string? input, CancellationToken ct)
     {
-        var start = new ProcessStartInfo(executable, arguments)
+        var start = new ProcessStartInfo(executable, prefixArguments.Length == 0 ? arguments : $"{prefixArguments} {arguments}")
         {
             RedirectStandardInput = input is not null,
             RedirectStandardOutput = true,

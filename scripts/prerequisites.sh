@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what building and testing Drawbridge needs on Debian/Ubuntu, when run as root; otherwise says what is missing.
+#   nftables, iproute2     enforcement and the lab network
+#   openssh-server         real sshd on lab hosts
+#   clang, zlib1g-dev      NativeAOT linking of the agent and CLI
+#   postgresql             the PostgreSQL test server (only its binaries are used)
+set -euo pipefail
+
+missing=()
+command -v nft >/dev/null 2>&1 || missing+=(nftables)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+command -v clang >/dev/null 2>&1 || missing+=(clang)
+[ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "Missing packages: ${missing[*]} (install them, or run as root on Debian to have them installed)." >&2
+  fi
+fi
+
+command -v dotnet >/dev/null 2>&1 || { echo "The .NET 10 SDK is required (dotnet not found)." >&2; exit 1; }

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using Drawbridge.Agent.Nftables;
+using Drawbridge.Contracts;
+
+namespace Drawbridge.Agent.Tests;
+
+/// <summary>
+/// The golden rulesets and the firewall's drift detection against the real nft binary, in a network namespace
+/// this test creates and removes. Needs root; skipped elsewhere unless DRAWBRIDGE_REQUIRE_ROOT_TESTS=1 makes it fail.
+/// </summary>
+public sealed class RealNftTests : IDisposable
+{
+    private readonly string _namespace = $"dbr-agt-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
+    private readonly string _directory = Directory.CreateTempSubdirectory("drawbridge-agent-test").FullName;
+
+    public RealNftTests()
+    {
+        RootTests.RequireRoot();
+        Run("ip", $"netns add {_namespace}");
+    }
+
+    public static TheoryData<string> Cases => new(GoldenCases.All.Keys);
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void GoldenRuleset_IsAcceptedByTheKernel(string name)
+    {
+        var script = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden", name + ".nft"));
+        Run("ip", $"netns exec {_namespace} nft -f -", script);
+        var listed = Run("ip", $"netns exec {_namespace} nft list table inet drawbridge");
+        Assert.Contains("chain input", listed, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Firewall_AppliesThenDetectsEveryKindOfDrift()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var now = DateTimeOffset.UtcNow;
+        var state = new DesiredState
+        {
+            Version = 7,
+            ProtectedPorts = [new ProtectedPort { Number = 22, Protocol = "tcp" }],
+            Grants = [new DesiredGrant { Id = "a", Source = "198.18.0.100", Protocol = "tcp", Port = 22, EndTimeUtc = now.AddMinutes(5) }],
+        };
+        var bootFile = Path.Combine(_directory, "boot.nft");
+        var firewall = new NftablesFirewall(new NftCommand("ip", $"netns exec {_namespace} nft"), bootFile);
+
+        await firewall.ApplyAsync(state, now, ct).WaitAsync(TimeSpan.FromSeconds(10), ct);
+        Assert.Null(await firewall.FindDriftAsync(state, now, ct));
+        Assert.Contains("meta l4proto tcp th dport { 22 } drop", File.ReadAllText(bootFile), StringComparison.Ordinal);
+        Assert.DoesNotContain("198.18.0.100", File.ReadAllText(bootFile), StringComparison.Ordinal);
+
+        Run("ip", $"netns exec {_namespace} nft delete element inet drawbridge grants4 {{ 198.18.0.100 . tcp . 22 }}");
+        Assert.Contains("missing", await firewall.FindDriftAsync(state, now, ct), StringComparison.Ordinal);
+
+        await firewall.ApplyAsync(state, now, ct);
+        Run("ip", $"netns exec {_namespace} nft add element inet drawbridge grants4 {{ 198.18.0.99 . tcp . 22 }}");
+        Assert.Contains("unexpected grant element 198.18.0.99", await firewall.FindDriftAsync(state, now, ct), StringComparison.Ordinal);
+
+        await firewall.ApplyAsync(state, now, ct);
+        Run("ip", $"netns exec {_namespace} nft insert rule inet drawbridge input accept");
+        Assert.Contains("changed", await firewall.FindDriftAsync(state, now, ct), StringComparison.Ordinal);
+
+        Run("ip", $"netns exec {_namespace} nft flush ruleset");
+        Assert.Contains("missing", await firewall.FindDriftAsync(state, now, ct), StringComparison.Ordinal);
+
+        // The boot file alone brings the deny back.
+        Run("ip", $"netns exec {_namespace} nft -f {bootFile}");
+        Assert.Contains("tcp dport 22 drop", Run("ip", $"netns exec {_namespace} nft list table inet drawbridge"), StringComparison.Ordinal);
+    }
+
+    public void Dispose()
+    {
+        Run("ip", $"netns del {_namespace}", check: false);
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private static string Run(string file, string arguments, string? input = null, bool check = true)
+    {
+        var start = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = input is not null };
+        using var process = Process.Start(start)!;
+        if (input is not null)
+        {
+            process.StandardInput.Write(input);
+            process.StandardInput.Close();
+        }
+
+        var output = process.StandardOutput.ReadToEnd();
+        var error = process.StandardError.ReadToEnd();
+        Assert.True(process.WaitForExit(10_000), $"{file} {arguments} did not finish");
+        if (check)
+        {
+            Assert.True(process.ExitCode == 0, $"{file} {arguments} failed: {error}");
+        }
+
+        return output;
+    }
+}
+
+internal static class RootTests
+{
+    public static void RequireRoot()
+    {
+        var ready = Environment.UserName == "root" && File.Exists("/usr/sbin/nft") && (File.Exists("/usr/sbin/ip") || File.Exists("/usr/bin/ip"));
+        if (!ready)
+        {
+            Assert.SkipWhen(Environment.GetEnvironmentVariable("DRAWBRIDGE_REQUIRE_ROOT_TESTS") != "1", "needs root, nft and ip");
+            Assert.Fail("DRAWBRIDGE_REQUIRE_ROOT_TESTS=1 but this is not root with nft and ip");
+        }
+    }
+}
