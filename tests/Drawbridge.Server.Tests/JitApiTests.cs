@@ -1,0 +1,423 @@
+using System.Net;
+using System.Net.Http.Json;
+using Drawbridge.Contracts;
+using Drawbridge.Jit;
+using Drawbridge.Server.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace Drawbridge.Server.Tests;
+
+public sealed class JitApiTests_Sqlite() : JitApiTests(new SqliteDatabase());
+
+public sealed class JitApiTests_Postgres() : JitApiTests(new PostgresDatabase());
+
+/// <summary>The JIT API end to end in-process, on each storage provider.</summary>
+public abstract class JitApiTests(ITestDatabase database) : IAsyncLifetime
+{
+    private const string V = "api-version=2020-01-01";
+    private TestServer _server = null!;
+
+    public async ValueTask InitializeAsync() => _server = await TestServer.StartAsync(database);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        _server.DeleteData();
+        GC.SuppressFinalize(this);
+    }
+
+    [Fact]
+    public async Task Whoami_OwnerToken_IsOwner_AndNoTokenIs401Problem()
+    {
+        var me = await _server.Owner.GetFromJsonAsync("/api/v1/whoami", DrawbridgeJson.Wire.WhoAmI, TestContext.Current.CancellationToken);
+        Assert.Equal("Owner", me!.Role);
+        Assert.True(Guid.TryParse(me.SubscriptionId, out _));
+        await Problem.AssertAsync(await _server.Client(null).GetAsync("/api/v1/whoami", TestContext.Current.CancellationToken), HttpStatusCode.Unauthorized);
+        await Problem.AssertAsync(await _server.Client("dbt_not-a-real-token-000000000000").GetAsync("/api/v1/whoami", TestContext.Current.CancellationToken), HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Enroll_TokenIsSingleUse_AndOnlyTheCredentialHashIsStored()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var created = await _server.Owner.PostAsJsonAsync("/api/v1/enrollment-tokens", new EnrollmentTokenCreateRequest { Uses = 1, Ttl = "10m" }, DrawbridgeJson.Wire.EnrollmentTokenCreateRequest, ct);
+        var token = (await created.Content.ReadFromJsonAsync(DrawbridgeJson.Wire.EnrollmentTokenCreated, ct))!.Token;
+        var enroll = new AgentEnrollRequest { Token = token, Name = "web-1", Addresses = ["198.18.0.11"] };
+        var first = await _server.Client(null).PostAsJsonAsync("/agent/v1/enroll", enroll, DrawbridgeJson.Wire.AgentEnrollRequest, ct);
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        var credential = (await first.Content.ReadFromJsonAsync(DrawbridgeJson.Wire.AgentEnrollResponse, ct))!.Credential;
+
+        enroll.Name = "web-2";
+        await Problem.AssertAsync(await _server.Client(null).PostAsJsonAsync("/agent/v1/enroll", enroll, DrawbridgeJson.Wire.AgentEnrollRequest, ct), HttpStatusCode.Unauthorized);
+
+        var stored = await _server.DbAsync(db => db.Machines.Select(m => m.AgentCredentialHash).SingleAsync(ct));
+        Assert.Equal(Secrets.Hash(credential), stored);
+        foreach (var file in Directory.GetFiles(_server.DataDirectory, "drawbridge.db*"))
+        {
+            Assert.DoesNotContain(credential, System.Text.Encoding.Latin1.GetString(await File.ReadAllBytesAsync(file, ct)), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Enroll_NameTaken_Is409_AndBadNameIs400()
+    {
+        await _server.EnrollAsync("h1");
+        var ct = TestContext.Current.CancellationToken;
+        var created = await _server.Owner.PostAsJsonAsync("/api/v1/enrollment-tokens", new EnrollmentTokenCreateRequest { Uses = 5 }, DrawbridgeJson.Wire.EnrollmentTokenCreateRequest, ct);
+        var token = (await created.Content.ReadFromJsonAsync(DrawbridgeJson.Wire.EnrollmentTokenCreated, ct))!.Token;
+        await Problem.AssertAsync(await _server.Client(null).PostAsJsonAsync("/agent/v1/enroll", new AgentEnrollRequest { Token = token, Name = "H1" }, DrawbridgeJson.Wire.AgentEnrollRequest, ct), HttpStatusCode.Conflict);
+        await Problem.AssertAsync(await _server.Client(null).PostAsJsonAsync("/agent/v1/enroll", new AgentEnrollRequest { Token = token, Name = "../etc" }, DrawbridgeJson.Wire.AgentEnrollRequest, ct), HttpStatusCode.BadRequest, "name");
+        await Problem.AssertAsync(await _server.Client(null).PostAsJsonAsync("/agent/v1/enroll", new AgentEnrollRequest { Token = token, Name = "ok", Addresses = ["10.0.0.300"] }, DrawbridgeJson.Wire.AgentEnrollRequest, ct), HttpStatusCode.BadRequest, "addresses[0]");
+    }
+
+    [Fact]
+    public async Task Policy_PutGetListDelete_RoundTripsInAzureShape()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await _server.EnrollAsync("h1");
+        await _server.EnrollAsync("h2");
+        var put = await _server.PutPolicyAsync($$$"""
+            {"kind":"Basic","properties":{"virtualMachines":[
+              {"id":"{{{_server.VmId("h1")}}}","ports":[{"number":22,"protocol":"TCP","allowedSourceAddressPrefixes":["198.18.0.0/24","fd00:db::/64"],"maxRequestAccessDuration":"PT1H"}]},
+              {"id":"{{{_server.VmId("h2")}}}","ports":[{"number":3389,"protocol":"*","allowedSourceAddressPrefix":"*"}]}]}}
+            """);
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        var policy = (await put.Content.ReadFromJsonAsync(DrawbridgeJson.Wire.JitNetworkAccessPolicy, ct))!;
+        Assert.Equal("Microsoft.Security/locations/jitNetworkAccessPolicies", policy.Type);
+        Assert.Equal(_server.PolicyPath(), policy.Id);
+        var h1 = policy.Properties!.VirtualMachines![0];
+        Assert.Equal(["198.18.0.0/24", "fd00:db::/64"], h1.Ports![0].AllowedSourceAddressPrefixes!);
+        Assert.Equal("PT1H", h1.Ports[0].MaxRequestAccessDuration);
+        Assert.Equal("PT3H", policy.Properties.VirtualMachines[1].Ports![0].MaxRequestAccessDuration);
+
+        foreach (var list in new[]
+        {
+            $"{_server.Sub}/providers/Microsoft.Security/jitNetworkAccessPolicies",
+            $"{_server.Sub}/providers/Microsoft.Security/locations/local/jitNetworkAccessPolicies",
+            $"{_server.Sub}/resourceGroups/default/providers/Microsoft.Security/jitNetworkAccessPolicies",
+            $"{_server.Sub}/resourceGroups/default/providers/Microsoft.Security/locations/local/jitNetworkAccessPolicies",
+        })
+        {
+            var listed = await _server.Owner.GetFromJsonAsync($"{list}?{V}", DrawbridgeJson.Wire.ArmListJitNetworkAccessPolicy, ct);
+            Assert.Equal("default", Assert.Single(listed!.Value).Name);
+        }
+
+        var other = await _server.Owner.GetFromJsonAsync($"{_server.Sub}/providers/Microsoft.Security/locations/elsewhere/jitNetworkAccessPolicies?{V}", DrawbridgeJson.Wire.ArmListJitNetworkAccessPolicy, ct);
+        Assert.Empty(other!.Value);
+
+        var versionsBefore = await _server.DbAsync(db => db.Machines.OrderBy(m => m.Name).Select(m => m.StateVersion).ToListAsync(ct));
+        Assert.Equal(HttpStatusCode.OK, (await _server.Owner.DeleteAsync($"{_server.PolicyPath()}?{V}", ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await _server.Owner.DeleteAsync($"{_server.PolicyPath()}?{V}", ct)).StatusCode);
+        await Problem.AssertAsync(await _server.Owner.GetAsync($"{_server.PolicyPath()}?{V}", ct), HttpStatusCode.NotFound);
+        var versionsAfter = await _server.DbAsync(db => db.Machines.OrderBy(m => m.Name).Select(m => m.StateVersion).ToListAsync(ct));
+        Assert.All(versionsBefore.Zip(versionsAfter), pair => Assert.True(pair.Second > pair.First, "deleting the policy publishes a new state"));
+    }
+
+    public static TheoryData<string, string> BadPolicies => new()
+    {
+        { """{"properties":{"virtualMachines":[{"id":"VM","ports":[{"number":70000}]}]}}""", "properties.virtualMachines[0].ports[0].number" },
+        { """{"properties":{"virtualMachines":[{"id":"VM","ports":[{"number":-1}]}]}}""", "properties.virtualMachines[0].ports[0].number" },
+        { """{"properties":{"virtualMachines":[{"id":"VM","ports":[{"number":22,"allowedSourceAddressPrefix":"10.0.0.0/33"}]}]}}""", "properties.virtualMachines[0].ports[0].allowedSourceAddressPrefix" },
+        { """{"properties":{"virtualMachines":[{"id":"VM","ports":[{"number":22,"allowedSourceAddressPrefixes":["10.0.0.0/8","x"]}]}]}}""", "properties.virtualMachines[0].ports[0].allowedSourceAddressPrefixes[1]" },
+        { """{"properties":{"virtualMachines":[{"id":"VM","ports":[{"number":22,"maxRequestAccessDuration":"P2D"}]}]}}""", "properties.virtualMachines[0].ports[0].maxRequestAccessDuration" },
+        { """{"properties":{"virtualMachines":[{"id":"VM","ports":[{"number":22,"maxRequestAccessDuration":"P100Y"}]}]}}""", "properties.virtualMachines[0].ports[0].maxRequestAccessDuration" },
+        { """{"properties":{"virtualMachines":[{"id":"VM","ports":[{"number":22,"protocol":"ICMP"}]}]}}""", "properties.virtualMachines[0].ports[0].protocol" },
+        { """{"properties":{"virtualMachines":[{"id":"VM","ports":[{"number":22},{"number":22}]}]}}""", "properties.virtualMachines[0].ports[1].number" },
+        { """{"properties":{"virtualMachines":[{"id":"VM","ports":[]}]}}""", "properties.virtualMachines[0].ports" },
+        { """{"properties":{"virtualMachines":[{"id":"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/default/providers/Microsoft.Compute/virtualMachines/h1","ports":[{"number":22}]}]}}""", "properties.virtualMachines[0].id" },
+        { """{"properties":{"virtualMachines":[{"id":"not-an-id","ports":[{"number":22}]}]}}""", "properties.virtualMachines[0].id" },
+        { """{"properties":{"virtualMachines":[]}}""", "properties.virtualMachines" },
+        { """{}""", "properties.virtualMachines" },
+        { """{"properties":{"virtualMachines":[{"id":"VM","ports":[{"number":"twenty-two"}]}]}}""", "properties.virtualMachines[0].ports[0].number" },
+        { """{"properties":""", "properties" },
+        { """[1,2,3]""", "$" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadPolicies))]
+    public async Task Policy_BadInput_IsProblemNamingTheField_AndChangesNothing(string json, string field)
+    {
+        await _server.EnrollAsync("h1");
+        await _server.EnableJitAsync("h1");
+        var before = await StoreSnapshot.TakeAsync(_server);
+        var response = await _server.PutPolicyAsync(json.Replace("\"VM\"", $"\"{_server.VmId("h1")}\"", StringComparison.Ordinal));
+        await Problem.AssertAsync(response, HttpStatusCode.BadRequest, field);
+        Assert.Equal(before, await StoreSnapshot.TakeAsync(_server));
+    }
+
+    [Fact]
+    public async Task Policy_MachineAlreadyInAnotherPolicy_IsRefused()
+    {
+        await _server.EnrollAsync("h1");
+        await _server.EnableJitAsync("h1");
+        var response = await _server.PutPolicyAsync($$$"""{"properties":{"virtualMachines":[{"id":"{{{_server.VmId("h1")}}}","ports":[{"number":3389}]}]}}""", "other");
+        await Problem.AssertAsync(response, HttpStatusCode.BadRequest, "properties.virtualMachines[0].id", "already protected by policy 'default'");
+    }
+
+    [Fact]
+    public async Task Initiate_Defaults_OpenForTheCallersAddress_ThenActiveWhenTheAgentApplies()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (agent, _) = await _server.EnrollAsync("h1");
+        await _server.EnableJitAsync("h1");
+        var client = _server.Client(TestServer.OwnerToken, "198.18.0.100");
+        var request = await Responses.RequestAsync(await _server.InitiateAsync(client, """[{"number":22,"duration":"PT1H"}]"""));
+        var port = request.VirtualMachines.Single().Ports.Single();
+        Assert.Equal("198.18.0.100", port.AllowedSourceAddressPrefix);
+        Assert.Equal(_server.Time.GetUtcNow().AddHours(1), port.EndTimeUtc);
+        Assert.Equal(("Initiated", "UserRequested", "Approved"), (port.Status, port.StatusReason, port.State));
+        Assert.Equal("owner", request.Requestor);
+        Assert.Equal("test", request.Justification);
+
+        var state = await agent.GetFromJsonAsync("/agent/v1/state?after=0", DrawbridgeJson.Wire.DesiredState, ct);
+        var grant = Assert.Single(state!.Grants);
+        Assert.Equal(("198.18.0.100", "tcp", 22), (grant.Source, grant.Protocol, grant.Port));
+        Assert.Equal([22], state.ProtectedPorts.Select(p => p.Number));
+
+        // The agent applied an older version: not yet active.
+        var applied = await agent.PostAsJsonAsync("/agent/v1/applied", new AgentAppliedReport { Version = state.Version - 1 }, DrawbridgeJson.Wire.AgentAppliedReport, ct);
+        Assert.Equal(HttpStatusCode.NoContent, applied.StatusCode);
+        Assert.Equal([GrantStatus.Approved], await Responses.StatusesAsync(_server));
+
+        await agent.PostAsJsonAsync("/agent/v1/applied", new AgentAppliedReport { Version = state.Version }, DrawbridgeJson.Wire.AgentAppliedReport, ct);
+        var fetched = await _server.Owner.GetFromJsonAsync($"{_server.Sub}/providers/Microsoft.Security/jitNetworkAccessRequests/{request.Guid()}?{V}", DrawbridgeJson.Wire.JitNetworkAccessRequest, ct);
+        Assert.Equal("Active", fetched!.VirtualMachines[0].Ports[0].State);
+
+        var policy = await _server.Owner.GetFromJsonAsync($"{_server.PolicyPath()}?{V}", DrawbridgeJson.Wire.JitNetworkAccessPolicy, ct);
+        Assert.Equal(request.Id, Assert.Single(policy!.Properties!.Requests!).Id);
+
+        await Problem.AssertAsync(await agent.PostAsJsonAsync("/agent/v1/applied", new AgentAppliedReport { Version = state.Version + 5 }, DrawbridgeJson.Wire.AgentAppliedReport, ct), HttpStatusCode.BadRequest, "version");
+    }
+
+    public static TheoryData<string, string, string> BadInitiates => new()
+    {
+        { """[{"number":22,"duration":"PT4H"}]""", "virtualMachines[0].ports[0].duration", "longer than port 22's maximum" },
+        { """[{"number":22,"duration":"P100Y"}]""", "virtualMachines[0].ports[0].duration", "not a duration" },
+        { """[{"number":22,"duration":"0s"}]""", "virtualMachines[0].ports[0].duration", "already passed" },
+        { """[{"number":22,"allowedSourceAddressPrefix":"10.9.9.9"}]""", "virtualMachines[0].ports[0].allowedSourceAddressPrefix", "outside port 22's allowed sources" },
+        { """[{"number":22,"allowedSourceAddressPrefix":"0.0.0.0/0"}]""", "virtualMachines[0].ports[0].allowedSourceAddressPrefix", "outside" },
+        { """[{"number":22,"allowedSourceAddressPrefix":"198.18.0.0/33"}]""", "virtualMachines[0].ports[0].allowedSourceAddressPrefix", "prefix length" },
+        { """[{"number":3389}]""", "virtualMachines[0].ports[0].number", "not enabled" },
+        { """[{"number":65536}]""", "virtualMachines[0].ports[0].number", "1..65535" },
+        { """[{"number":22,"endTimeUtc":"2020-01-01T00:00:00Z"}]""", "virtualMachines[0].ports[0].endTimeUtc", "already passed" },
+        { """[{"number":22,"endTimeUtc":"yesterday"}]""", "virtualMachines[0].ports[0].endTimeUtc", "not valid JSON" },
+        { """[]""", "virtualMachines[0].ports", "between 1 and" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadInitiates))]
+    public async Task Initiate_OutOfPolicy_IsProblemNamingTheField_AndChangesNothing(string ports, string field, string message)
+    {
+        await _server.EnrollAsync("h1");
+        await _server.EnableJitAsync("h1", """[{"number":22,"protocol":"TCP","allowedSourceAddressPrefixes":["198.18.0.0/24"],"maxRequestAccessDuration":"PT3H"}]""");
+        var before = await StoreSnapshot.TakeAsync(_server);
+        var response = await _server.InitiateAsync(_server.Client(TestServer.OwnerToken, "198.18.0.100"), ports);
+        await Problem.AssertAsync(response, HttpStatusCode.BadRequest, field, message);
+        Assert.Equal(before, await StoreSnapshot.TakeAsync(_server));
+        var refusals = await _server.DbAsync(db => db.AuditEvents.CountAsync(e => e.Result == "Refused"));
+        Assert.True(message == "not valid JSON" || refusals > 0, "a refused initiate is audited");
+    }
+
+    [Fact]
+    public async Task Initiate_UnknownMachineOrMachineOutsidePolicy_IsRefused()
+    {
+        await _server.EnrollAsync("h1");
+        await _server.EnrollAsync("h2");
+        await _server.EnableJitAsync("h1");
+        await Problem.AssertAsync(await _server.InitiateAsync(_server.Owner, """[{"number":22}]""", "nope"), HttpStatusCode.BadRequest, "virtualMachines[0].id", "not a known virtual machine");
+        await Problem.AssertAsync(await _server.InitiateAsync(_server.Owner, """[{"number":22}]""", "h2"), HttpStatusCode.BadRequest, "virtualMachines[0].id", "not part of policy");
+        await Problem.AssertAsync(await _server.Owner.PostAsync($"{_server.PolicyPath("missing")}/initiate?{V}", TestServer.Json("{}"), TestContext.Current.CancellationToken), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Initiate_ShortMinimumOff_RefusesUnderFiveMinutes()
+    {
+        await using var strict = await TestServer.StartAsync(database, new() { ["Drawbridge:Jit:MinimumRequestDuration"] = "PT5M" });
+        await strict.EnrollAsync("h1");
+        await strict.EnableJitAsync("h1");
+        var response = await strict.InitiateAsync(strict.Owner, """[{"number":22,"duration":"4m"}]""");
+        await Problem.AssertAsync(response, HttpStatusCode.BadRequest, "virtualMachines[0].ports[0].duration", "shorter than the minimum PT5M");
+        strict.DeleteData();
+    }
+
+    [Fact]
+    public async Task Initiate_IPv6SourceInsidePrefix_IsGranted()
+    {
+        await _server.EnrollAsync("h1");
+        await _server.EnableJitAsync("h1", """[{"number":22,"protocol":"TCP","allowedSourceAddressPrefixes":["fd00:db::/64"],"maxRequestAccessDuration":"PT3H"}]""");
+        var request = await Responses.RequestAsync(await _server.InitiateAsync(_server.Client(TestServer.OwnerToken, "fd00:db::100"), """[{"number":22,"duration":"10m"}]"""));
+        Assert.Equal("fd00:db::100", request.VirtualMachines[0].Ports[0].AllowedSourceAddressPrefix);
+    }
+
+    [Fact]
+    public async Task Initiate_SameMachinePortAndSource_SupersedesTheOlderGrant()
+    {
+        await _server.EnrollAsync("h1");
+        await _server.EnableJitAsync("h1");
+        var client = _server.Client(TestServer.OwnerToken, "198.18.0.100");
+        var first = await Responses.RequestAsync(await _server.InitiateAsync(client, """[{"number":22,"duration":"1h"}]"""));
+        var other = await Responses.RequestAsync(await _server.InitiateAsync(client, """[{"number":22,"duration":"1h","allowedSourceAddressPrefix":"198.18.0.101"}]"""));
+        await Responses.RequestAsync(await _server.InitiateAsync(client, """[{"number":22,"duration":"2h"}]"""));
+
+        var old = await _server.Owner.GetFromJsonAsync($"{_server.Sub}/providers/Microsoft.Security/jitNetworkAccessRequests/{first.Guid()}?{V}", DrawbridgeJson.Wire.JitNetworkAccessRequest, TestContext.Current.CancellationToken);
+        Assert.Equal(("Revoked", "NewerRequestInitiated"), (old!.VirtualMachines[0].Ports[0].Status, old.VirtualMachines[0].Ports[0].StatusReason));
+        var untouched = await _server.Owner.GetFromJsonAsync($"{_server.Sub}/providers/Microsoft.Security/jitNetworkAccessRequests/{other.Guid()}?{V}", DrawbridgeJson.Wire.JitNetworkAccessRequest, TestContext.Current.CancellationToken);
+        Assert.Equal("Initiated", untouched!.VirtualMachines[0].Ports[0].Status);
+    }
+
+    [Fact]
+    public async Task Revoke_EndsTheGrantAtOnce_AndOnlyOwnersAndAdminsSeeIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (agent, _) = await _server.EnrollAsync("h1");
+        await _server.EnableJitAsync("h1");
+        var alice = _server.Client(await _server.CreateUserTokenAsync("alice", Roles.JitRequester), "198.18.0.100");
+        var bob = _server.Client(await _server.CreateUserTokenAsync("bob", Roles.JitRequester), "198.18.0.101");
+        var request = await Responses.RequestAsync(await _server.InitiateAsync(alice, """[{"number":22,"duration":"1h"}]"""));
+        var before = (await agent.GetFromJsonAsync("/agent/v1/state?after=0", DrawbridgeJson.Wire.DesiredState, ct))!;
+        Assert.Single(before.Grants);
+
+        var revokePath = $"{_server.Sub}/providers/Microsoft.Security/jitNetworkAccessRequests/{request.Guid()}/revoke?{V}";
+        await Problem.AssertAsync(await bob.PostAsync(revokePath, null, ct), HttpStatusCode.NotFound);
+        await Problem.AssertAsync(await bob.GetAsync($"{_server.Sub}/providers/Microsoft.Security/jitNetworkAccessRequests/{request.Guid()}?{V}", ct), HttpStatusCode.NotFound);
+        Assert.Empty((await bob.GetFromJsonAsync($"{_server.Sub}/providers/Microsoft.Security/jitNetworkAccessRequests?{V}", DrawbridgeJson.Wire.ArmListJitNetworkAccessRequest, ct))!.Value);
+        Assert.Single((await _server.Owner.GetFromJsonAsync($"{_server.Sub}/providers/Microsoft.Security/jitNetworkAccessRequests?active=true&{V}", DrawbridgeJson.Wire.ArmListJitNetworkAccessRequest, ct))!.Value);
+
+        var revoked = await Responses.RequestAsync(await alice.PostAsync(revokePath, null, ct));
+        Assert.Equal(("Revoked", "UserRequested", "alice"), (revoked.VirtualMachines[0].Ports[0].Status, revoked.VirtualMachines[0].Ports[0].StatusReason, revoked.VirtualMachines[0].Ports[0].EndedBy));
+        var after = (await agent.GetFromJsonAsync($"/agent/v1/state?after={before.Version}", DrawbridgeJson.Wire.DesiredState, ct))!;
+        Assert.Empty(after.Grants);
+        Assert.Empty((await _server.Owner.GetFromJsonAsync($"{_server.Sub}/providers/Microsoft.Security/jitNetworkAccessRequests?active=true&{V}", DrawbridgeJson.Wire.ArmListJitNetworkAccessRequest, ct))!.Value);
+        await Problem.AssertAsync(await alice.PostAsync($"{_server.Sub}/providers/Microsoft.Security/jitNetworkAccessRequests/not-a-guid/revoke?{V}", null, ct), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Roles_RequesterCannotWritePolicies_ReaderCannotInitiate()
+    {
+        await _server.EnrollAsync("h1");
+        await _server.EnableJitAsync("h1");
+        var requester = _server.Client(await _server.CreateUserTokenAsync("alice", Roles.JitRequester));
+        var reader = _server.Client(await _server.CreateUserTokenAsync("rita", Roles.SecurityReader));
+        var ct = TestContext.Current.CancellationToken;
+        await Problem.AssertAsync(await requester.PutAsync($"{_server.PolicyPath()}?{V}", TestServer.Json("{}"), ct), HttpStatusCode.Forbidden);
+        await Problem.AssertAsync(await requester.DeleteAsync($"{_server.PolicyPath()}?{V}", ct), HttpStatusCode.Forbidden);
+        await Problem.AssertAsync(await requester.PostAsync("/api/v1/enrollment-tokens", TestServer.Json("{}"), ct), HttpStatusCode.Forbidden);
+        await Problem.AssertAsync(await _server.InitiateAsync(reader, """[{"number":22}]"""), HttpStatusCode.Forbidden);
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync($"{_server.PolicyPath()}?{V}", ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Expiry_AtEndTime_EndsTheGrantAndPublishesAStateWithoutIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (agent, _) = await _server.EnrollAsync("h1");
+        await _server.EnableJitAsync("h1");
+        await Responses.RequestAsync(await _server.InitiateAsync(_server.Owner, """[{"number":22,"duration":"10s"}]"""));
+        var state = (await agent.GetFromJsonAsync("/agent/v1/state?after=0", DrawbridgeJson.Wire.DesiredState, ct))!;
+
+        _server.Time.Advance(TimeSpan.FromSeconds(9));
+        Assert.Equal(TimeSpan.FromSeconds(1), await _server.RunExpiryAsync());
+        Assert.Equal([GrantStatus.Approved], await Responses.StatusesAsync(_server));
+
+        _server.Time.Advance(TimeSpan.FromSeconds(1));
+        await _server.RunExpiryAsync();
+        Assert.Equal([GrantStatus.Expired], await Responses.StatusesAsync(_server));
+        var next = (await agent.GetFromJsonAsync($"/agent/v1/state?after={state.Version}", DrawbridgeJson.Wire.DesiredState, ct))!;
+        Assert.True(next.Version > state.Version);
+        Assert.Empty(next.Grants);
+        Assert.Equal(1, await _server.DbAsync(db => db.AuditEvents.CountAsync(e => e.Action.EndsWith("/expire"), ct)));
+    }
+
+    [Fact]
+    public async Task Restart_KeepsEveryRequest_AndEndsGrantsThatExpiredWhileDown()
+    {
+        await _server.EnrollAsync("h1");
+        await _server.EnableJitAsync("h1");
+        var request = await Responses.RequestAsync(await _server.InitiateAsync(_server.Owner, """[{"number":22,"duration":"30s"}]"""));
+        var subscription = _server.SubscriptionId;
+        await _server.DisposeAsync();
+
+        _server.Time.Advance(TimeSpan.FromMinutes(1));
+        _server = await TestServer.StartAsync(database, previous: _server);
+        Assert.Equal(subscription, _server.SubscriptionId);
+        await _server.RunExpiryAsync();
+        var fetched = await _server.Owner.GetFromJsonAsync($"{_server.Sub}/providers/Microsoft.Security/jitNetworkAccessRequests/{request.Guid()}?{V}", DrawbridgeJson.Wire.JitNetworkAccessRequest, TestContext.Current.CancellationToken);
+        Assert.Equal(("Revoked", "Expired"), (fetched!.VirtualMachines[0].Ports[0].Status, fetched.VirtualMachines[0].Ports[0].StatusReason));
+    }
+
+    [Fact]
+    public async Task LongPoll_AnswersAtOnceOnChange_And204WhenNothingChanges()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (agent, _) = await _server.EnrollAsync("h1");
+        var state = (await agent.GetFromJsonAsync("/agent/v1/state?after=0", DrawbridgeJson.Wire.DesiredState, ct))!;
+
+        var waiting = agent.GetAsync($"/agent/v1/state?after={state.Version}", ct);
+        await Task.Delay(200, ct);
+        Assert.False(waiting.IsCompleted);
+        await _server.EnableJitAsync("h1");
+        var changed = await waiting.WaitAsync(TimeSpan.FromSeconds(10), ct);
+        var next = (await changed.Content.ReadFromJsonAsync(DrawbridgeJson.Wire.DesiredState, ct))!;
+        Assert.Equal([22], next.ProtectedPorts.Select(p => p.Number));
+
+        var idle = agent.GetAsync($"/agent/v1/state?after={next.Version}", ct);
+        for (var i = 0; i < 50 && !idle.IsCompleted; i++)
+        {
+            _server.Time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(50, ct);
+        }
+
+        Assert.Equal(HttpStatusCode.NoContent, (await idle.WaitAsync(TimeSpan.FromSeconds(10), ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Channels_AgentCredentialIsNotAUserToken_AndUserTokenIsNotAnAgent()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (agent, _) = await _server.EnrollAsync("h1");
+        await Problem.AssertAsync(await agent.GetAsync($"{_server.PolicyPath()}?{V}", ct), HttpStatusCode.Forbidden);
+        await Problem.AssertAsync(await _server.Owner.GetAsync("/agent/v1/state?after=0", ct), HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task ArmRoutes_CheckApiVersionSubscriptionAndResourceGroup()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var missing = await Problem.AssertAsync(await _server.Owner.GetAsync(_server.PolicyPath(), ct), HttpStatusCode.BadRequest);
+        Assert.Equal("MissingApiVersionParameter", missing.Error!.Code);
+        var unknown = await Problem.AssertAsync(await _server.Owner.GetAsync($"{_server.PolicyPath()}?api-version=1999-01-01", ct), HttpStatusCode.BadRequest);
+        Assert.Equal("InvalidApiVersionParameter", unknown.Error!.Code);
+        var sub = await Problem.AssertAsync(await _server.Owner.GetAsync($"/subscriptions/{Guid.NewGuid()}/providers/Microsoft.Security/jitNetworkAccessPolicies?{V}", ct), HttpStatusCode.NotFound);
+        Assert.Equal("SubscriptionNotFound", sub.Error!.Code);
+        var rg = await Problem.AssertAsync(await _server.Owner.GetAsync($"{_server.Sub}/resourceGroups/nope/providers/Microsoft.Security/jitNetworkAccessPolicies?{V}", ct), HttpStatusCode.NotFound);
+        Assert.Equal("ResourceGroupNotFound", rg.Error!.Code);
+        await Problem.AssertAsync(await _server.Owner.GetAsync("/no/such/route", ct), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task ObservedAddress_ForwardedForIsBelievedOnlyFromTrustedProxies()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var direct = _server.Client(TestServer.OwnerToken, "198.18.0.100");
+        direct.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.5");
+        Assert.Equal("198.18.0.100", (await direct.GetFromJsonAsync("/api/v1/whoami", DrawbridgeJson.Wire.WhoAmI, ct))!.ObservedAddress);
+
+        var proxied = _server.Client(TestServer.OwnerToken, "192.0.2.10");
+        proxied.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.5");
+        Assert.Equal("203.0.113.5", (await proxied.GetFromJsonAsync("/api/v1/whoami", DrawbridgeJson.Wire.WhoAmI, ct))!.ObservedAddress);
+    }
+
+    [Fact]
+    public async Task Machines_ListAndGet_InComputeShape()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await _server.EnrollAsync("h1", "198.18.0.11");
+        await _server.EnableJitAsync("h1");
+        var list = await _server.Owner.GetFromJsonAsync($"{_server.Sub}/providers/Microsoft.Compute/virtualMachines?api-version=2024-07-01", DrawbridgeJson.Wire.ArmListVirtualMachine, ct);
+        var vm = Assert.Single(list!.Value);
+        Assert.Equal((_server.VmId("h1"), "Microsoft.Compute/virtualMachines", true), (vm.Id, vm.Type, vm.Properties!.JitEnabled));
+        Assert.Equal(["198.18.0.11"], vm.Properties.Addresses!);
+        Assert.Equal("Online", vm.Properties.Agent!.Status);
+        await Problem.AssertAsync(await _server.Owner.GetAsync($"{_server.Sub}/resourceGroups/default/providers/Microsoft.Compute/virtualMachines/nope?api-version=2024-07-01", ct), HttpStatusCode.NotFound);
+    }
+}
