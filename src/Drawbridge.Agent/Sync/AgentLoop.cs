@@ -11,7 +11,9 @@ namespace Drawbridge.Agent.Sync;
 /// </summary>
 internal sealed partial class AgentLoop(ServerClient server, IFirewall firewall, string stateDirectory, TimeSpan driftInterval, ILogger logger) : IDisposable
 {
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
+    // Short: after a server restart every pending request waits for its agent to reconnect. Jitter spreads a fleet's retries.
+    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(3);
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private ReceivedState? _current;
@@ -32,7 +34,7 @@ internal sealed partial class AgentLoop(ServerClient server, IFirewall firewall,
 
     private async Task PollLoopAsync(CancellationToken ct)
     {
-        var backoff = TimeSpan.FromSeconds(1);
+        var backoff = FirstBackoff;
         while (!ct.IsCancellationRequested)
         {
             try
@@ -45,12 +47,13 @@ internal sealed partial class AgentLoop(ServerClient server, IFirewall firewall,
                     await SendUnsentReportAsync(ct);
                 }
 
-                backoff = TimeSpan.FromSeconds(1);
+                backoff = FirstBackoff;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !ct.IsCancellationRequested)
             {
-                Log.ServerUnreachable(logger, e.Message, backoff.TotalSeconds);
-                await Task.Delay(backoff, ct);
+                var delay = backoff * (0.75 + (Random.Shared.NextDouble() / 2));
+                Log.ServerUnreachable(logger, e.Message, Math.Round(delay.TotalSeconds, 2));
+                await Task.Delay(delay, ct);
                 backoff = backoff * 2 > MaxBackoff ? MaxBackoff : backoff * 2;
             }
         }

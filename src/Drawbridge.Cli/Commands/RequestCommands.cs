@@ -102,16 +102,17 @@ internal static class RequestCommands
                 ?? throw new CliException($"machine '{machine.Name}' reported no address; pass --address.");
             var request = await InitiateAsync(api, result, machine.Id!, [22], ct);
             request = await WaitUntilActiveAsync(api, request, WaitTimeoutOf(result), ct);
-            await Console.Error.WriteLineAsync($"Port 22 on {machine.Name} is open for you until {request.VirtualMachines[0].Ports[0].EndTimeUtc.UtcDateTime:u}.");
+            await Console.Error.WriteLineAsync(
+                $"Port 22 on {machine.Name} is open for you until {request.VirtualMachines[0].Ports[0].EndTimeUtc.UtcDateTime:u} (request {Printer.Name(request.Id)}).");
 
-            // ssh inherits this terminal; its exit code becomes ours.
+            // ssh inherits this terminal; its exit code becomes ours. The host goes first: OpenSSH reads options after
+            // it, and anything that is not an option is the remote command.
             var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DRAWBRIDGE_SSH") is { Length: > 0 } ssh ? ssh : "ssh") { UseShellExecute = false };
+            start.ArgumentList.Add(host);
             foreach (var arg in result.GetValue(sshArgs) ?? [])
             {
                 start.ArgumentList.Add(arg);
             }
-
-            start.ArgumentList.Add(host);
             using var process = Process.Start(start) ?? throw new CliException("could not start ssh.");
             await process.WaitForExitAsync(ct);
             return process.ExitCode;

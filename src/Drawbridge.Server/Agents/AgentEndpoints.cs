@@ -184,7 +184,7 @@ internal static class AgentEndpoints
             return problem;
         }
 
-        var machine = await db.Machines.SingleAsync(m => m.Id == machineId, ct);
+        var machine = await db.Machines.AsNoTracking().SingleAsync(m => m.Id == machineId, ct);
         if (report!.Version < 0 || report.Version > machine.StateVersion)
         {
             return Problems.Validation("version", $"{report.Version} is not a version this server published (latest is {machine.StateVersion})");
@@ -194,17 +194,22 @@ internal static class AgentEndpoints
         var error = report.Error is { Length: > 1024 } e ? e[..1024] : report.Error;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var activated = 0;
+        var applied = error is null ? report.Version : 0;
+
+        // Single conditional statements: the version may be bumped concurrently by an initiate, and reports may arrive
+        // out of order, so nothing here may overwrite a newer value with an older one.
+        await db.Machines.Where(m => m.Id == machineId).ExecuteUpdateAsync(s => s
+            .SetProperty(m => m.AppliedVersion, m => m.AppliedVersion > applied ? m.AppliedVersion : applied)
+            .SetProperty(m => m.AgentLastError, error)
+            .SetProperty(m => m.AgentLastSeenUtc, now), ct);
         if (error is null)
         {
             // Grants published in this version or earlier are now enforced by the host: they become Active.
             activated = await db.Grants
                 .Where(g => g.MachineId == machineId && g.Status == GrantStatus.Approved && g.PublishedVersion <= report.Version)
                 .ExecuteUpdateAsync(s => s.SetProperty(g => g.Status, GrantStatus.Active), ct);
-            machine.AppliedVersion = Math.Max(machine.AppliedVersion, report.Version);
         }
 
-        machine.AgentLastError = error;
-        machine.AgentLastSeenUtc = now;
         if (activated > 0 || error is not null || report.DriftRepaired)
         {
             var reason = error ?? (report.DriftRepaired ? $"drift repaired; applied version {report.Version}" : $"applied version {report.Version}; {activated} grant(s) active");

@@ -47,7 +47,6 @@ internal abstract class DrawbridgeDbContext(DbContextOptions options) : DbContex
             m.Property(x => x.Name).HaveMaxLengthOfName();
             m.Property(x => x.NameKey).HaveMaxLengthOfName();
             m.Property(x => x.ResourceGroup).HaveMaxLengthOfName();
-            m.Property(x => x.StateVersion).IsConcurrencyToken();
         });
 
         modelBuilder.Entity<JitPolicy>(p =>

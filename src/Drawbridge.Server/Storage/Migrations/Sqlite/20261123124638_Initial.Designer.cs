@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Drawbridge.Server.Storage.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteDrawbridgeDbContext))]
-    [Migration("20261123122153_Initial")]
+    [Migration("20261123124638_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -388,7 +388,6 @@ namespace Drawbridge.Server.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<long>("StateVersion")
-                        .IsConcurrencyToken()
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");

@@ -3,6 +3,7 @@ using System;
 using Drawbridge.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
@@ -11,9 +12,11 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Drawbridge.Server.Storage.Migrations.Postgres
 {
     [DbContext(typeof(PostgresDrawbridgeDbContext))]
-    partial class PostgresDrawbridgeDbContextModelSnapshot : ModelSnapshot
+    [Migration("20261123124648_Initial")]
+    partial class Initial
     {
-        protected override void BuildModel(ModelBuilder modelBuilder)
+        /// <inheritdoc />
+        protected override void BuildTargetModel(ModelBuilder modelBuilder)
         {
 #pragma warning disable 612, 618
             modelBuilder
@@ -394,7 +397,6 @@ namespace Drawbridge.Server.Storage.Migrations.Postgres
                         .HasColumnType("character varying(80)");
 
                     b.Property<long>("StateVersion")
-                        .IsConcurrencyToken()
                         .HasColumnType("bigint");
 
                     b.HasKey("Id");

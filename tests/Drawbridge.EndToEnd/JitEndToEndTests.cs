@@ -1,0 +1,141 @@
+using System.Text.Json;
+using Drawbridge.Contracts;
+
+namespace Drawbridge.EndToEnd;
+
+/// <summary>
+/// Just-in-time access for real: the server, agents enforcing nftables in network namespaces, sshd listening,
+/// and the CLI asking from a client namespace. Each test uses its own host so they do not see each other's grants.
+/// </summary>
+public sealed class JitEndToEndTests(Lab lab) : IClassFixture<Lab>
+{
+    [Fact]
+    public async Task Request_OpensForTheRequesterOnly_AndClosesWithinOneSecondOfItsEndTime()
+    {
+        var host = Lab.HostAddress(1);
+        Assert.False(lab.CanConnect("client", host), "closed before any request");
+
+        var request = lab.RequestJson("h1", "--port", "22", "--duration", "4s", "--justification", "e2e");
+        var port = request.VirtualMachines.Single().Ports.Single();
+        Assert.Equal(("Active", Lab.ClientAddress), (port.State, port.AllowedSourceAddressPrefix));
+
+        Assert.True(lab.CanConnect("client", host), "open for the requester once the CLI says so");
+        Assert.False(lab.CanConnect("other", host), "still closed for any other address");
+
+        await Task.Delay(port.EndTimeUtc - DateTimeOffset.UtcNow - TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
+        Assert.True(lab.CanConnect("client", host), "still open a second before the end time");
+        var closedAfter = await Lab.TimeUntilAsync(() => !lab.CanConnect("client", host), port.EndTimeUtc, TimeSpan.FromSeconds(5));
+        Assert.True(closedAfter < TimeSpan.FromSeconds(1), $"closed {closedAfter.TotalMilliseconds:F0} ms after the end time");
+    }
+
+    [Fact]
+    public async Task Revoke_ClosesThePortAtOnce()
+    {
+        var host = Lab.HostAddress(2);
+        var request = lab.RequestJson("h2", "--port", "22", "--duration", "30m");
+        Assert.True(lab.CanConnect("client", host));
+
+        var revokedAt = DateTimeOffset.UtcNow;
+        var revoke = lab.RunCli("revoke", request.Id![(request.Id!.LastIndexOf('/') + 1)..]);
+        Assert.True(revoke.Exit == 0, revoke.Error);
+        var closedAfter = await Lab.TimeUntilAsync(() => !lab.CanConnect("client", host), revokedAt, TimeSpan.FromSeconds(5));
+        Assert.True(closedAfter < TimeSpan.FromSeconds(1), $"closed {closedAfter.TotalMilliseconds:F0} ms after revoke");
+
+        var listed = lab.RunCli("requests", "list", "-o", "json");
+        var state = JsonSerializer.Deserialize(listed.Output, DrawbridgeJson.Wire.ArmListJitNetworkAccessRequest)!
+            .Value.Single(r => r.Id == request.Id).VirtualMachines[0].Ports[0];
+        Assert.Equal(("Revoked", "UserRequested"), (state.Status, state.StatusReason));
+    }
+
+    [Fact]
+    public async Task FlushedRuleset_IsRepairedWithinFiveSeconds()
+    {
+        var host = Lab.HostAddress(2);
+        Assert.False(lab.CanConnect("other", host));
+        Shell.Check("ip", "netns", "exec", lab.Ns("h2"), "nft", "flush", "ruleset");
+        var flushedAt = DateTimeOffset.UtcNow;
+        Assert.True(lab.CanConnect("other", host), "with the ruleset gone the port is open to all, until repaired");
+
+        var repairedAfter = await Lab.TimeUntilAsync(() => !lab.CanConnect("other", host), flushedAt, TimeSpan.FromSeconds(10));
+        Assert.True(repairedAfter < TimeSpan.FromSeconds(5), $"repaired {repairedAfter.TotalMilliseconds:F0} ms after the flush");
+    }
+
+    [Fact]
+    public async Task KilledAgentAndServer_PortStillClosesOnTime_AndNothingIsLostOnRestart()
+    {
+        var host = Lab.HostAddress(3);
+        var request = lab.RequestJson("h3", "--port", "22", "--duration", "5s");
+        var end = request.VirtualMachines[0].Ports[0].EndTimeUtc;
+        Assert.True(lab.CanConnect("client", host));
+
+        lab.Kill("h3");
+        lab.Kill("server");
+        Assert.True(lab.CanConnect("client", host), "the grant outlives its enforcers until its end time");
+        var closedAfter = await Lab.TimeUntilAsync(() => !lab.CanConnect("client", host), end, TimeSpan.FromSeconds(10));
+        Assert.True(closedAfter < TimeSpan.FromSeconds(1), $"closed {closedAfter.TotalMilliseconds:F0} ms after the end time with agent and server dead");
+
+        // A rebooted host loads the boot file before any agent runs: protected ports closed, no grants.
+        Shell.Check("ip", "netns", "exec", lab.Ns("h3"), "nft", "flush", "ruleset");
+        Assert.True(lab.CanConnect("other", host));
+        Shell.Check("ip", "netns", "exec", lab.Ns("h3"), "nft", "-f", Path.Combine(lab.StateDirectory("h3"), "boot.nft"));
+        Assert.False(lab.CanConnect("other", host), "the boot file alone closes the port");
+
+        lab.StartServer();
+        lab.StartAgent("h3");
+        await Lab.WaitForAsync(() => lab.RunCli("vm", "list").Exit == 0, TimeSpan.FromSeconds(60), "the restarted server");
+        await Lab.WaitForAsync(() =>
+        {
+            var listed = lab.RunCli("requests", "list", "-o", "json");
+            return listed.Exit == 0 && JsonSerializer.Deserialize(listed.Output, DrawbridgeJson.Wire.ArmListJitNetworkAccessRequest)!
+                .Value.Single(r => r.Id == request.Id).VirtualMachines[0].Ports[0].StatusReason == "Expired";
+        }, TimeSpan.FromSeconds(15), "the restarted server to record the expiry");
+
+        lab.RequestJson("h3", "--port", "22", "--duration", "3s");
+        Assert.True(lab.CanConnect("client", host), "access works again after the restart");
+    }
+
+    [Fact]
+    public void Ssh_RequestsPort22_WaitsForTheAgent_AndConnects()
+    {
+        var (exit, output, error) = lab.RunCli("ssh", "h4", "--duration", "10m", "--",
+            "-i", lab.KeyFile, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-l", "root", "echo", "connected-through-drawbridge");
+        Assert.True(exit == 0, $"ssh failed ({exit}): {error}");
+        Assert.Contains("connected-through-drawbridge", output, StringComparison.Ordinal);
+        var id = System.Text.RegularExpressions.Regex.Match(error, @"\(request ([0-9a-f-]{36})\)").Groups[1].Value;
+        Assert.Equal(0, lab.RunCli("revoke", id).Exit);
+    }
+
+    [Fact]
+    public void IPv6_GrantOpensOverIPv6ForThatSourceOnly()
+    {
+        var host = Lab.HostAddress6(5);
+        Assert.False(lab.CanConnect("client", host), "IPv6 port 22 closed before any request");
+        var request = lab.RequestJson("h5", "--port", "22", "--duration", "10m", "--source", "fd00:db::100");
+        Assert.True(lab.CanConnect("client", host), "open over IPv6 for fd00:db::100");
+        Assert.False(lab.CanConnect("other", host), "closed for fd00:db::101");
+        Assert.False(lab.CanConnect("client", Lab.HostAddress(5)), "the IPv6 grant does not open IPv4");
+        Assert.Equal(0, lab.RunCli("revoke", request.Id![(request.Id!.LastIndexOf('/') + 1)..]).Exit);
+        Assert.False(lab.CanConnect("client", host), "closed again after revoke");
+    }
+
+    [Fact]
+    public void BadInput_IsOneClearLine_AndNonZeroExit()
+    {
+        foreach (var (args, expected) in new (string[], string)[]
+        {
+            (["request", "h1", "--port", "22", "--duration", "2h"], "longer than port 22's maximum PT1H"),
+            (["request", "h1", "--port", "22", "--source", "10.0.0.0/33"], "prefix length"),
+            (["request", "h1", "--port", "3389"], "not enabled"),
+            (["request", "nope", "--port", "22"], "machine 'nope' does not exist"),
+            (["revoke", "00000000-0000-0000-0000-000000000000"], "could not be found"),
+            (["jit", "enable", "h1", "--port", "70000"], "not a port"),
+        })
+        {
+            var (exit, output, error) = lab.RunCli(args);
+            Assert.True(exit != 0, $"{string.Join(' ', args)} should fail");
+            Assert.Contains(expected, error, StringComparison.Ordinal);
+            Assert.Single(error.Trim().Split('\n'));
+            Assert.Equal("", output);
+        }
+    }
+}
