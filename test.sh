@@ -21,6 +21,6 @@ status=0
 dotnet test Drawbridge.slnx -c Release --no-build --nologo 2>&1 | tee "$log" || status=$?
 
 # One closing line for the whole suite, summed over the test assemblies.
-awk -F'[:,]' '/(Passed|Failed)!  - /{ f+=$3; p+=$5; s+=$7 } END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+awk -F'[:,]' '/(Passed|Failed)!  - /{ f+=$2; p+=$4; s+=$6 } END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
 rm -f "$log"
 exit "$status"

@@ -1,6 +1,8 @@
 using Drawbridge.Jit;
 using Drawbridge.Server.Agents;
 using Drawbridge.Server.Audit;
+using Drawbridge.Server.Bootstrap;
+using Drawbridge.Server.Http;
 using Drawbridge.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -12,7 +14,8 @@ namespace Drawbridge.Server.Jit;
 /// in the database, so after a restart the first pass ends everything that expired meanwhile. The conditional
 /// UPDATE makes concurrent passes on several replicas harmless.
 /// </summary>
-internal sealed partial class GrantExpiryService(IServiceScopeFactory scopes, MachineStateNotifier notifier, TimeProvider time, ILogger<GrantExpiryService> logger)
+internal sealed partial class GrantExpiryService(
+    IServiceScopeFactory scopes, MachineStateNotifier notifier, InstallationContext installation, TimeProvider time, ILogger<GrantExpiryService> logger)
     : BackgroundService
 {
     /// <summary>Longest sleep between passes; also how soon grants made on other replicas are noticed.</summary>
@@ -85,7 +88,7 @@ internal sealed partial class GrantExpiryService(IServiceScopeFactory scopes, Ma
             await db.BumpAsync(machineGroup.Key, ct);
             foreach (var g in machineGroup)
             {
-                audit.Record("system", AuditActions.Expire, $"requests/{g.RequestId}", null, AuditLog.Allowed, $"port {g.Port} from {g.Sources} reached its end time");
+                audit.Record("system", AuditActions.Expire, ArmIds.JitRequest(installation.SubscriptionId, g.RequestId), null, AuditLog.Allowed, $"port {g.Port} from {g.Sources} reached its end time");
             }
 
             await db.SaveChangesAsync(ct);
