@@ -47,31 +47,14 @@ done
 "$cli" login --server http://127.0.0.1:5080 --token "$owner" >/dev/null
 
 if [ "$lab" = yes ]; then
-  mkdir -p data/lab /run/sshd
-  [ -f data/lab/id_ed25519 ] || ssh-keygen -q -t ed25519 -N "" -f data/lab/id_ed25519
-  [ -f data/lab/host_key ] || ssh-keygen -q -t ed25519 -N "" -f data/lab/host_key
-  cp data/lab/id_ed25519.pub data/lab/authorized_keys
-  cat > data/lab/sshd_config <<CONF
-Port 22
-ListenAddress 0.0.0.0
-ListenAddress ::
-HostKey $root/data/lab/host_key
-AuthorizedKeysFile $root/data/lab/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-PidFile none
-CONF
+  mkdir -p data/lab
   token=$("$cli" enroll-token create --uses 3 2>/dev/null)
   for i in 1 2 3; do
     name=lab-h$i ns=dbl-h$i state="$root/data/lab/lab-h$i"
     [ -f "$state/agent.json" ] || ip netns exec "$ns" "$agent" enroll --server http://198.18.0.1:5080 --token "$token" --name "$name" --state-dir "$state" >/dev/null
     ip netns exec "$ns" "$agent" run --state-dir "$state" >"data/lab/$name.log" 2>&1 &
     pids+=($!)
-    ip netns exec "$ns" /usr/sbin/sshd -D -e -f "$root/data/lab/sshd_config" >"data/lab/sshd-$name.log" 2>&1 &
-    pids+=($!)
+    scripts/lab.sh sshd dbl "h$i" data/lab
     "$cli" jit enable "$name" --port 22/tcp >/dev/null
   done
   cat > data/lab/drawbridge <<WRAP

@@ -3,7 +3,9 @@
 #
 #   scripts/lab.sh up PREFIX HOSTS [--root-link]   create PREFIX-lan (bridge), PREFIX-srv, PREFIX-h1..hN,
 #                                                  PREFIX-client and PREFIX-other
-#   scripts/lab.sh down PREFIX                     remove every namespace named PREFIX-*
+#   scripts/lab.sh down PREFIX                     remove every namespace named PREFIX-* (and what runs in them)
+#   scripts/lab.sh sshd PREFIX HOST DIR            run a real sshd on port 22 of PREFIX-HOST: key login only, with
+#                                                  the host key, client key (DIR/id_ed25519) and config kept in DIR
 #
 # Addresses come from 198.18.0.0/24 and fd00:db::/64 (benchmarking and unique-local ranges) and exist only
 # inside these namespaces; --root-link also gives this host 198.18.0.1 on the lab bridge, for the demo server.
@@ -41,6 +43,29 @@ up() {
   fi
 }
 
+sshd() {
+  local ns="$1-$2" dir=$3
+  mkdir -p "$dir" /run/sshd
+  [ -f "$dir/host_key" ] || ssh-keygen -q -t ed25519 -N "" -f "$dir/host_key"
+  [ -f "$dir/id_ed25519" ] || ssh-keygen -q -t ed25519 -N "" -f "$dir/id_ed25519"
+  cp "$dir/id_ed25519.pub" "$dir/authorized_keys"
+  cat > "$dir/sshd_config" <<CONF
+Port 22
+ListenAddress 0.0.0.0
+ListenAddress ::
+HostKey $dir/host_key
+AuthorizedKeysFile $dir/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PidFile none
+CONF
+  # Daemonizes; 'down' ends it with the namespace.
+  ip netns exec "$ns" /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd-$2.log"
+}
+
 down() {
   local prefix=$1
   ip link del "$prefix-host" 2>/dev/null || true
@@ -53,5 +78,6 @@ down() {
 case "${1:-}" in
   up) [ $# -ge 3 ] || { echo "usage: $0 up PREFIX HOSTS [--root-link]" >&2; exit 2; }; down "$2"; up "$2" "$3" "${4:-}" ;;
   down) [ $# -eq 2 ] || { echo "usage: $0 down PREFIX" >&2; exit 2; }; down "$2" ;;
-  *) echo "usage: $0 up PREFIX HOSTS [--root-link] | down PREFIX" >&2; exit 2 ;;
+  sshd) [ $# -eq 4 ] || { echo "usage: $0 sshd PREFIX HOST DIR" >&2; exit 2; }; sshd "$2" "$3" "$(realpath -m "$4")" ;;
+  *) echo "usage: $0 up PREFIX HOSTS [--root-link] | down PREFIX | sshd PREFIX HOST DIR" >&2; exit 2 ;;
 esac

@@ -40,16 +40,12 @@ public sealed class Lab : IAsyncLifetime
         await WaitForAsync(() => RunCli("login", "--server", $"http://{ServerAddress}:5080", "--token", OwnerToken).Exit == 0, TimeSpan.FromSeconds(60), "the server to answer");
 
         var token = RunCli("enroll-token", "create", "--uses", Hosts.ToString(System.Globalization.CultureInfo.InvariantCulture)).Output.Trim();
-        Shell.Check("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", KeyFile);
-        Shell.Check("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", Path.Combine(Directory, "host_key"));
-        File.Copy(KeyFile + ".pub", Path.Combine(Directory, "authorized_keys"));
-        System.IO.Directory.CreateDirectory("/run/sshd");
         for (var i = 1; i <= Hosts; i++)
         {
             var name = $"h{i}";
             Shell.Check("ip", "netns", "exec", Ns(name), Agent, "enroll", "--server", $"http://{ServerAddress}:5080", "--token", token, "--name", name, "--state-dir", StateDirectory(name));
             StartAgent(name);
-            StartSshd(name);
+            Shell.Check(Path.Combine(Root, "scripts", "lab.sh"), "sshd", Prefix, name, Directory);
             var enable = RunCli("jit", "enable", name, "--port", "22/tcp", "--max-duration", "1h");
             Assert.True(enable.Exit == 0, enable.Error);
         }
@@ -142,25 +138,6 @@ public sealed class Lab : IAsyncLifetime
         }
 
         return ValueTask.CompletedTask;
-    }
-
-    private void StartSshd(string host)
-    {
-        var config = Path.Combine(Directory, $"sshd_{host}.conf");
-        File.WriteAllText(config, $"""
-            Port 22
-            ListenAddress 0.0.0.0
-            ListenAddress ::
-            HostKey {Path.Combine(Directory, "host_key")}
-            AuthorizedKeysFile {Path.Combine(Directory, "authorized_keys")}
-            PermitRootLogin prohibit-password
-            PasswordAuthentication no
-            KbdInteractiveAuthentication no
-            UsePAM no
-            StrictModes no
-            PidFile none
-            """);
-        _processes[$"sshd-{host}"] = LabProcess.Start(Ns(host), Path.Combine(Directory, $"sshd_{host}.log"), null, "/usr/sbin/sshd", "-D", "-e", "-f", config);
     }
 
     private static string FindRoot()

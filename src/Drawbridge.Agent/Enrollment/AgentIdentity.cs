@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Drawbridge.IO;
 
 namespace Drawbridge.Agent.Enrollment;
 
@@ -20,36 +21,15 @@ internal sealed class AgentIdentity
         return File.Exists(path) ? JsonSerializer.Deserialize(File.ReadAllText(path), AgentJson.Default.AgentIdentity) : null;
     }
 
-    public void Save(string stateDirectory) =>
-        SecretFile.Write(PathIn(stateDirectory), JsonSerializer.Serialize(this, AgentJson.Default.AgentIdentity));
-}
-
-internal static class SecretFile
-{
-    /// <summary>Creates the file readable by its owner only from the first byte on, then renames it into place.</summary>
-    public static void Write(string path, string content)
+    public void Save(string stateDirectory)
     {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
+        // The state directory holds the credential: owner only.
+        Directory.CreateDirectory(stateDirectory);
         if (!OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.SetUnixFileMode(stateDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
-        var temporary = path + ".tmp";
-        File.Delete(temporary);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var stream = new FileStream(temporary, options))
-        using (var writer = new StreamWriter(stream))
-        {
-            writer.Write(content);
-        }
-
-        File.Move(temporary, path, overwrite: true);
+        SecretFile.Write(PathIn(stateDirectory), JsonSerializer.Serialize(this, AgentJson.Default.AgentIdentity));
     }
 }

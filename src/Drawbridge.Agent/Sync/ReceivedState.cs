@@ -53,5 +53,5 @@ internal sealed class PersistedState
     }
 
     public void Save(string stateDirectory) =>
-        Enrollment.SecretFile.Write(Path.Combine(stateDirectory, FileName), JsonSerializer.Serialize(this, AgentJson.Default.PersistedState));
+        Drawbridge.IO.SecretFile.Write(Path.Combine(stateDirectory, FileName), JsonSerializer.Serialize(this, AgentJson.Default.PersistedState));
 }

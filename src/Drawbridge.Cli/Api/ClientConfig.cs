@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Drawbridge.IO;
 
 namespace Drawbridge.Cli.Api;
 
@@ -34,25 +35,7 @@ internal sealed class ClientConfig
         }
     }
 
-    public void Save()
-    {
-        var path = FilePath;
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var temporary = path + ".tmp";
-        File.Delete(temporary);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var stream = new FileStream(temporary, options))
-        {
-            JsonSerializer.Serialize(stream, this, CliJson.Default.ClientConfig);
-        }
-
-        File.Move(temporary, path, overwrite: true);
-    }
+    public void Save() => SecretFile.Write(FilePath, JsonSerializer.Serialize(this, CliJson.Default.ClientConfig));
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
