@@ -5,8 +5,10 @@ using Drawbridge.Contracts;
 namespace Drawbridge.Agent.Sync;
 
 /// <summary>
-/// A desired state and when it arrived. The server's clock at send time plus this process's monotonic elapsed time
-/// gives "server now", so grant timeouts never depend on this host's wall clock being right.
+/// A desired state and when it arrived. "Now" for grant timeouts is the later of two clocks: the server's clock at
+/// send time plus this process's monotonic time since, and this host's wall clock. The first keeps a slow host clock
+/// from stretching a grant; the second covers the delivery delay the first cannot see. Either way a grant ends by
+/// whichever clock says so first: never late.
 /// </summary>
 internal sealed class ReceivedState(DesiredState state, long receivedTimestamp)
 {
@@ -14,7 +16,12 @@ internal sealed class ReceivedState(DesiredState state, long receivedTimestamp)
 
     public static ReceivedState Now(DesiredState state) => new(state, Stopwatch.GetTimestamp());
 
-    public DateTimeOffset ServerNow() => State.ServerTimeUtc + Stopwatch.GetElapsedTime(receivedTimestamp);
+    public DateTimeOffset ServerNow()
+    {
+        var server = State.ServerTimeUtc + Stopwatch.GetElapsedTime(receivedTimestamp);
+        var local = DateTimeOffset.UtcNow;
+        return server > local ? server : local;
+    }
 
     public PersistedState ToPersisted() => new() { State = State, ReceivedUtc = DateTimeOffset.UtcNow - Stopwatch.GetElapsedTime(receivedTimestamp) };
 

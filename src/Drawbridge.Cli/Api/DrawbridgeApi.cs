@@ -71,7 +71,8 @@ internal sealed class DrawbridgeApi : IDisposable
     /// <summary>GET that answers null for 404 instead of failing.</summary>
     public async Task<T?> FindAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken ct) where T : class
     {
-        using var response = await _http.GetAsync(path, ct).ConfigureAwait(false);
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        using var response = await SendRawAsync(request, ct);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
@@ -92,7 +93,8 @@ internal sealed class DrawbridgeApi : IDisposable
 
     public async Task DeleteAsync(string path, CancellationToken ct)
     {
-        using var response = await _http.DeleteAsync(path, ct);
+        using var request = new HttpRequestMessage(HttpMethod.Delete, path);
+        using var response = await SendRawAsync(request, ct);
         await EnsureSuccessAsync(response, ct);
     }
 
@@ -104,10 +106,23 @@ internal sealed class DrawbridgeApi : IDisposable
     private async Task<T?> SendAsync<T>(HttpMethod method, string path, HttpContent? content, JsonTypeInfo<T> type, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(method, path) { Content = content };
-        HttpResponseMessage response;
+        using var response = await SendRawAsync(request, ct);
+        await EnsureSuccessAsync(response, ct);
         try
         {
-            response = await _http.SendAsync(request, ct);
+            return await response.Content.ReadFromJsonAsync(type, ct);
+        }
+        catch (JsonException)
+        {
+            throw new CliException($"{_http.BaseAddress} answered with something that is not Drawbridge's JSON; is this a Drawbridge server?");
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, CancellationToken ct)
+    {
+        try
+        {
+            return await _http.SendAsync(request, ct);
         }
         catch (HttpRequestException e)
         {
@@ -116,12 +131,6 @@ internal sealed class DrawbridgeApi : IDisposable
         catch (TaskCanceledException) when (!ct.IsCancellationRequested)
         {
             throw new CliException($"{_http.BaseAddress} did not answer in time.");
-        }
-
-        using (response)
-        {
-            await EnsureSuccessAsync(response, ct);
-            return await response.Content.ReadFromJsonAsync(type, ct);
         }
     }
 
