@@ -11,6 +11,8 @@ var root = new RootCommand("Drawbridge: just-in-time access to your machines' ma
     RequestCommands.Requests(),
     RequestCommands.Revoke(),
     RequestCommands.Ssh(),
+    TokenCommands.Create(),
+    AuditCommands.Create(),
 };
 root.Options.Add(Cli.Output);
 return await root.Parse(args).InvokeAsync();

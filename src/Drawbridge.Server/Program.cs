@@ -35,6 +35,8 @@ app.UseDrawbridgeHttp();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapAdminEndpoints();
+app.MapTokenEndpoints();
+app.MapAuditEndpoints();
 app.MapMachineEndpoints();
 app.MapJitEndpoints();
 app.MapAgentEndpoints();

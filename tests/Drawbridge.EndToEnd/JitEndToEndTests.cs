@@ -145,4 +145,31 @@ public sealed class JitEndToEndTests(Lab lab) : IClassFixture<Lab>
             Assert.Equal("", output);
         }
     }
+
+    [Fact]
+    public void Tokens_AndAudit_FromTheCli()
+    {
+        var created = lab.RunCli("token", "create", "--principal", "alice", "--role", "JitRequester", "--ttl", "1d", "-o", "json");
+        Assert.True(created.Exit == 0, created.Error);
+        var token = JsonSerializer.Deserialize(created.Output, DrawbridgeJson.Wire.ApiTokenView)!;
+
+        // Alice works from the "other" namespace with her own login.
+        var alice = new Dictionary<string, string> { ["DRAWBRIDGE_CONFIG"] = Path.Combine(lab.Directory, "alice.json") };
+        string[] Cli(params string[] args) => [.. new[] { "netns", "exec", lab.Ns("other"), lab.Cli }.Concat(args)];
+        Assert.Equal(0, Shell.Run("ip", Cli("login", "--server", $"http://{Lab.ServerAddress}:5080", "--token", token.Token!), alice).Exit);
+        var refused = Shell.Run("ip", Cli("jit", "disable", "h1"), alice);
+        Assert.Equal((1, "error: Your role does not allow this action.\n"), (refused.Exit, refused.Error));
+
+        Assert.Equal(0, lab.RunCli("token", "revoke", token.Id!).Exit);
+        var revoked = Shell.Run("ip", Cli("vm", "list"), alice);
+        Assert.Equal(1, revoked.Exit);
+        Assert.Contains("bearer token is required", revoked.Error, StringComparison.Ordinal);
+
+        var audit = lab.RunCli("audit", "--actor", "alice", "-o", "json");
+        var events = JsonSerializer.Deserialize(audit.Output, DrawbridgeJson.Wire.ListAuditEventView)!;
+        Assert.Contains(events, e => e.Result == "Refused" && e.Action == "http:PUT");
+        var verify = lab.RunCli("audit", "verify");
+        Assert.True(verify.Exit == 0, verify.Error);
+        Assert.StartsWith("Audit chain intact:", verify.Output, StringComparison.Ordinal);
+    }
 }

@@ -91,6 +91,16 @@ internal sealed class DrawbridgeApi : IDisposable
     public Task<TResult> PostAsync<TResult>(string path, JsonTypeInfo<TResult> resultType, CancellationToken ct) =>
         SendAsync(HttpMethod.Post, path, null, resultType, ct)!;
 
+    public async Task<string> GetTextAsync(string path, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        using var response = await SendRawAsync(request, ct);
+        await EnsureSuccessAsync(response, ct);
+        return await response.Content.ReadAsStringAsync(ct);
+    }
+
+    public Task<T> DeleteAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken ct) => SendAsync(HttpMethod.Delete, path, null, type, ct)!;
+
     public async Task DeleteAsync(string path, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Delete, path);

@@ -20,6 +20,12 @@ namespace Drawbridge.Contracts;
 [JsonSerializable(typeof(EnrollmentTokenCreateRequest))]
 [JsonSerializable(typeof(EnrollmentTokenCreated))]
 [JsonSerializable(typeof(ProblemBody))]
+[JsonSerializable(typeof(List<AuditEventView>))]
+[JsonSerializable(typeof(AuditEventView))]
+[JsonSerializable(typeof(AuditVerification))]
+[JsonSerializable(typeof(ApiTokenCreateRequest))]
+[JsonSerializable(typeof(ApiTokenView))]
+[JsonSerializable(typeof(List<ApiTokenView>))]
 public sealed partial class DrawbridgeJson : JsonSerializerContext
 {
     /// <summary>

@@ -47,6 +47,8 @@ internal static class AuditActions
     public const string AgentApply = "Drawbridge/agents/apply/action";
     public const string EnrollmentTokenCreate = "Drawbridge/enrollmentTokens/write";
     public const string Bootstrap = "Drawbridge/installation/bootstrap";
+    public const string TokenCreate = "Drawbridge/tokens/write";
+    public const string TokenRevoke = "Drawbridge/tokens/delete";
 }
 
 internal static class ClaimsPrincipalExtensions

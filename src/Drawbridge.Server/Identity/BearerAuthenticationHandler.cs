@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
+using Drawbridge.Server.Audit;
 using Drawbridge.Server.Http;
 using Drawbridge.Server.Storage;
 using Microsoft.AspNetCore.Authentication;
@@ -59,8 +60,13 @@ internal sealed class BearerAuthenticationHandler(
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
         Problems.Unauthorized("A valid bearer token is required (Authorization: Bearer <token>).").ExecuteAsync(Context);
 
-    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        Problems.Forbidden("Your role does not allow this action.").ExecuteAsync(Context);
+    /// <summary>A refusal by role is a security decision too: it is audited before the 403 goes out.</summary>
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        var audit = Context.RequestServices.GetRequiredService<AuditLog>();
+        await audit.RefuseAsync(Context, $"http:{Request.Method}", Request.Path.ToString(), "the caller's role does not allow this action", Context.RequestAborted);
+        await Problems.Forbidden("Your role does not allow this action.").ExecuteAsync(Context);
+    }
 
     private static AuthenticateResult Success(params Claim[] claims) =>
         AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));

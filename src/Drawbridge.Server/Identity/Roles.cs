@@ -23,6 +23,8 @@ internal static class Policies
     public const string ManageJit = "manage-jit";
     public const string ManageAgents = "manage-agents";
     public const string Agent = "agent";
+    public const string ReadAudit = "read-audit";
+    public const string ManageTokens = "manage-tokens";
 
     public static IServiceCollection AddDrawbridgeAuthorization(this IServiceCollection services)
     {
@@ -31,7 +33,9 @@ internal static class Policies
             .AddPolicy(Initiate, p => p.RequireRole(Roles.Owner, Roles.JitAdministrator, Roles.JitRequester))
             .AddPolicy(ManageJit, p => p.RequireRole(Roles.Owner, Roles.JitAdministrator))
             .AddPolicy(ManageAgents, p => p.RequireRole(Roles.Owner, Roles.JitAdministrator))
-            .AddPolicy(Agent, p => p.RequireClaim(DrawbridgeClaims.MachineId));
+            .AddPolicy(Agent, p => p.RequireClaim(DrawbridgeClaims.MachineId))
+            .AddPolicy(ReadAudit, p => p.RequireRole(Roles.Owner, Roles.JitAdministrator, Roles.SecurityReader, Roles.Approver))
+            .AddPolicy(ManageTokens, p => p.RequireRole(Roles.Owner));
         return services;
     }
 

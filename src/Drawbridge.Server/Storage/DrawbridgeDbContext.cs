@@ -80,8 +80,65 @@ internal abstract class DrawbridgeDbContext(DbContextOptions options) : DbContex
 
         modelBuilder.Entity<ApiToken>().HasIndex(t => t.TokenHash).IsUnique();
         modelBuilder.Entity<EnrollmentToken>().HasIndex(t => t.TokenHash).IsUnique();
-        modelBuilder.Entity<AuditEvent>().HasIndex(e => e.TimeUtc);
+        modelBuilder.Entity<AuditEvent>(e =>
+        {
+            e.HasIndex(x => x.TimeUtc);
+            e.HasIndex(x => x.Sequence).IsUnique();
+            e.Property(x => x.PreviousHash).HasMaxLength(64);
+            e.Property(x => x.Hash).HasMaxLength(64);
+        });
     }
+
+    /// <summary>
+    /// Links every new audit event into the hash chain, in the same transaction as the change it records. Appends are
+    /// serialized: SQLite's explicit transactions hold the write lock from BEGIN (IMMEDIATE), and PostgreSQL takes an
+    /// advisory transaction lock (<see cref="LockAuditChainAsync"/>). The unique sequence is the last line of defence.
+    /// </summary>
+    public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        var added = ChangeTracker.Entries<AuditEvent>().Where(e => e.State == EntityState.Added).Select(e => e.Entity).ToList();
+        if (added.Count == 0)
+        {
+            return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        }
+
+        var ownTransaction = Database.CurrentTransaction is null ? await Database.BeginTransactionAsync(cancellationToken) : null;
+        try
+        {
+            await LockAuditChainAsync(cancellationToken);
+            var head = await AuditEvents.AsNoTracking().OrderByDescending(e => e.Sequence)
+                .Select(e => new { e.Sequence, e.Hash }).FirstOrDefaultAsync(cancellationToken);
+            var (sequence, previous) = head is null ? (0L, Drawbridge.Audit.AuditChain.Genesis) : (head.Sequence, head.Hash);
+            foreach (var audit in added)
+            {
+                audit.Sequence = ++sequence;
+                audit.TimeUtc = Drawbridge.Audit.AuditChain.Truncate(audit.TimeUtc);
+                audit.PreviousHash = previous;
+                audit.Hash = previous = Drawbridge.Audit.AuditChain.Hash(previous, audit.ToRecord());
+            }
+
+            var saved = await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+            if (ownTransaction is not null)
+            {
+                await ownTransaction.CommitAsync(cancellationToken);
+            }
+
+            return saved;
+        }
+        finally
+        {
+            if (ownTransaction is not null)
+            {
+                await ownTransaction.DisposeAsync();
+            }
+        }
+    }
+
+    public override int SaveChanges(bool acceptAllChangesOnSuccess) =>
+        throw new NotSupportedException("Drawbridge saves asynchronously only, so that every audit event is chained.");
+
+    /// <summary>Serializes audit appends across connections until the transaction ends.</summary>
+    protected virtual Task LockAuditChainAsync(CancellationToken ct) => Task.CompletedTask;
 }
 
 internal static class ModelBuilderExtensions
@@ -105,4 +162,11 @@ internal sealed class SqliteDrawbridgeDbContext(DbContextOptions<SqliteDrawbridg
     }
 }
 
-internal sealed class PostgresDrawbridgeDbContext(DbContextOptions<PostgresDrawbridgeDbContext> options) : DrawbridgeDbContext(options);
+internal sealed class PostgresDrawbridgeDbContext(DbContextOptions<PostgresDrawbridgeDbContext> options) : DrawbridgeDbContext(options)
+{
+    /// <summary>Any fixed key; held until commit or rollback, shared by every replica using this database.</summary>
+    private const long AuditChainLockKey = 0x44726177627264;
+
+    protected override Task LockAuditChainAsync(CancellationToken ct) =>
+        Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({AuditChainLockKey})", ct);
+}

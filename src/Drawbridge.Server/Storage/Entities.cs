@@ -124,10 +124,15 @@ internal sealed class EnrollmentToken
     public DateTimeOffset CreatedUtc { get; set; }
 }
 
-/// <summary>Append-only record of one security decision. The hash chain over these rows is not built yet (see docs/architecture.md).</summary>
+/// <summary>Append-only record of one security decision, chained by SHA-256 (see Drawbridge.Audit.AuditChain).</summary>
 internal sealed class AuditEvent
 {
     public long Id { get; set; }
+
+    /// <summary>Position in the chain, 1, 2, 3...; unique, so two writers can never fork the chain.</summary>
+    public long Sequence { get; set; }
+    public string PreviousHash { get; set; } = "";
+    public string Hash { get; set; } = "";
     public DateTimeOffset TimeUtc { get; set; }
     public required string Actor { get; set; }
     public required string Action { get; set; }
@@ -135,4 +140,6 @@ internal sealed class AuditEvent
     public string? SourceAddress { get; set; }
     public required string Result { get; set; }
     public string? Reason { get; set; }
+
+    public Drawbridge.Audit.AuditRecord ToRecord() => new(Sequence, TimeUtc, Actor, Action, Scope, SourceAddress, Result, Reason);
 }

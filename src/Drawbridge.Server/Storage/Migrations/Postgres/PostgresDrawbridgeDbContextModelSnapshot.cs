@@ -115,6 +115,16 @@ namespace Drawbridge.Server.Storage.Migrations.Postgres
                         .HasMaxLength(1024)
                         .HasColumnType("character varying(1024)");
 
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("PreviousHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<string>("Reason")
                         .HasMaxLength(1024)
                         .HasColumnType("character varying(1024)");
@@ -129,6 +139,9 @@ namespace Drawbridge.Server.Storage.Migrations.Postgres
                         .HasMaxLength(1024)
                         .HasColumnType("character varying(1024)");
 
+                    b.Property<long>("Sequence")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("SourceAddress")
                         .HasMaxLength(1024)
                         .HasColumnType("character varying(1024)");
@@ -137,6 +150,9 @@ namespace Drawbridge.Server.Storage.Migrations.Postgres
                         .HasColumnType("timestamp with time zone");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Sequence")
+                        .IsUnique();
 
                     b.HasIndex("TimeUtc");
 

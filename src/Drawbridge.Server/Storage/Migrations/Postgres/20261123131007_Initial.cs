@@ -52,6 +52,9 @@ namespace Drawbridge.Server.Storage.Migrations.Postgres
                 {
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Sequence = table.Column<long>(type: "bigint", nullable: false),
+                    PreviousHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Hash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
                     TimeUtc = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     Actor = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: false),
                     Action = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: false),
@@ -222,6 +225,12 @@ namespace Drawbridge.Server.Storage.Migrations.Postgres
                 name: "IX_ApiTokens_TokenHash",
                 table: "ApiTokens",
                 column: "TokenHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_AuditEvents_Sequence",
+                table: "AuditEvents",
+                column: "Sequence",
                 unique: true);
 
             migrationBuilder.CreateIndex(

@@ -51,6 +51,9 @@ namespace Drawbridge.Server.Storage.Migrations.Sqlite
                 {
                     Id = table.Column<long>(type: "INTEGER", nullable: false)
                         .Annotation("Sqlite:Autoincrement", true),
+                    Sequence = table.Column<long>(type: "INTEGER", nullable: false),
+                    PreviousHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Hash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
                     TimeUtc = table.Column<long>(type: "INTEGER", nullable: false),
                     Actor = table.Column<string>(type: "TEXT", maxLength: 1024, nullable: false),
                     Action = table.Column<string>(type: "TEXT", maxLength: 1024, nullable: false),
@@ -221,6 +224,12 @@ namespace Drawbridge.Server.Storage.Migrations.Sqlite
                 name: "IX_ApiTokens_TokenHash",
                 table: "ApiTokens",
                 column: "TokenHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_AuditEvents_Sequence",
+                table: "AuditEvents",
+                column: "Sequence",
                 unique: true);
 
             migrationBuilder.CreateIndex(

@@ -1,0 +1,122 @@
+using System.Text;
+using System.Text.Json;
+using Drawbridge.Audit;
+using Drawbridge.Contracts;
+using Drawbridge.Jit;
+using Drawbridge.Server.Http;
+using Drawbridge.Server.Identity;
+using Drawbridge.Server.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Drawbridge.Server.Audit;
+
+/// <summary>Reading, exporting and verifying the audit chain.</summary>
+internal static class AuditEndpoints
+{
+    public const int MaxListed = 10_000;
+
+    public static IEndpointRouteBuilder MapAuditEndpoints(this IEndpointRouteBuilder app)
+    {
+        var audit = app.MapGroup("/api/v1/audit").WithTags("Audit").RequireAuthorization(Policies.ReadAudit);
+        audit.MapGet("", (HttpContext http, string? since, string? actor, string? scope, int? limit, string? format, DrawbridgeDbContext db, TimeProvider time, CancellationToken ct)
+            => ListAsync(http, since, actor, scope, limit, format, db, time, ct));
+        audit.MapGet("/verify", (DrawbridgeDbContext db, CancellationToken ct) => VerifyAsync(db, ct));
+        return app;
+    }
+
+    private static async Task<IResult> ListAsync(HttpContext http, string? since, string? actor, string? scope, int? limit, string? format,
+        DrawbridgeDbContext db, TimeProvider time, CancellationToken ct)
+    {
+        var query = db.AuditEvents.AsNoTracking();
+        if (since is not null)
+        {
+            // An instant (2026-11-23T10:00:00Z) or a duration back from now (1h, PT30M).
+            if (DateTimeOffset.TryParse(since, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var instant))
+            {
+                query = query.Where(e => e.TimeUtc >= instant.ToUniversalTime());
+            }
+            else if (JitDuration.TryParse(since, out var back))
+            {
+                var from = time.GetUtcNow() - back;
+                query = query.Where(e => e.TimeUtc >= from);
+            }
+            else
+            {
+                return Problems.Validation("since", $"'{since}' is neither a time (2026-11-23T10:00:00Z) nor a duration (1h)");
+            }
+        }
+
+        if (actor is not null)
+        {
+            query = query.Where(e => e.Actor == actor);
+        }
+
+        if (scope is not null)
+        {
+            query = query.Where(e => e.Scope.StartsWith(scope));
+        }
+
+        var take = limit ?? 1000;
+        if (take is < 1 or > MaxListed)
+        {
+            return Problems.Validation("limit", $"{take} is outside 1..{MaxListed}");
+        }
+
+        if (format is not null and not "json" and not "jsonl")
+        {
+            return Problems.Validation("format", $"'{format}' is not json or jsonl");
+        }
+
+        // The newest events, returned oldest first: the order they happened in.
+        var events = (await query.OrderByDescending(e => e.Sequence).Take(take).ToListAsync(ct)).OrderBy(e => e.Sequence).Select(ToView).ToList();
+        if (format == "jsonl")
+        {
+            var lines = new StringBuilder();
+            foreach (var e in events)
+            {
+                lines.Append(JsonSerializer.Serialize(e, DrawbridgeJson.Wire.AuditEventView)).Append('\n');
+            }
+
+            return TypedResults.Text(lines.ToString(), "application/jsonl", Encoding.UTF8);
+        }
+
+        return TypedResults.Json(events, DrawbridgeJson.Wire.ListAuditEventView);
+    }
+
+    /// <summary>Walks the whole chain in sequence order, streaming, and names the first event that breaks it.</summary>
+    private static async Task<IResult> VerifyAsync(DrawbridgeDbContext db, CancellationToken ct)
+    {
+        var verifier = new AuditChainVerifier();
+        AuditBreak? broken = null;
+        await foreach (var e in db.AuditEvents.AsNoTracking().OrderBy(e => e.Sequence).AsAsyncEnumerable().WithCancellation(ct))
+        {
+            broken = verifier.Add(e.ToRecord(), e.PreviousHash, e.Hash);
+            if (broken is not null)
+            {
+                break;
+            }
+        }
+
+        return TypedResults.Json(new AuditVerification
+        {
+            Valid = broken is null,
+            Checked = verifier.Checked,
+            HeadHash = broken is null ? verifier.Head : null,
+            FirstInvalidSequence = broken?.Sequence,
+            Reason = broken?.Reason,
+        }, DrawbridgeJson.Wire.AuditVerification);
+    }
+
+    private static AuditEventView ToView(AuditEvent e) => new()
+    {
+        Sequence = e.Sequence,
+        TimeUtc = e.TimeUtc,
+        Actor = e.Actor,
+        Action = e.Action,
+        Scope = e.Scope,
+        SourceAddress = e.SourceAddress,
+        Result = e.Result,
+        Reason = e.Reason,
+        Hash = e.Hash,
+    };
+}
