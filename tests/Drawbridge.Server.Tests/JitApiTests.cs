@@ -131,6 +131,9 @@ public abstract class JitApiTests(ITestDatabase database) : IAsyncLifetime
         { """{"properties":{"virtualMachines":[{"id":"VM","ports":[{"number":"twenty-two"}]}]}}""", "properties.virtualMachines[0].ports[0].number" },
         { """{"properties":""", "properties" },
         { """[1,2,3]""", "$" },
+        { """{"properties":{"virtualMachines":[{"id":"VM","ports":[{"number":22,"allowedSourceAddressPrefixes":[null]}]}]}}""", "properties.virtualMachines[0].ports[0].allowedSourceAddressPrefixes[0]" },
+        { """{"properties":{"virtualMachines":[{"id":"VM","ports":[null]}]}}""", "properties.virtualMachines[0].ports[0]" },
+        { """{"properties":{"virtualMachines":[null]}}""", "properties.virtualMachines[0]" },
     };
 
     [Theory]
@@ -202,6 +205,8 @@ public abstract class JitApiTests(ITestDatabase database) : IAsyncLifetime
         { """[{"number":22,"endTimeUtc":"2020-01-01T00:00:00Z"}]""", "virtualMachines[0].ports[0].endTimeUtc", "already passed" },
         { """[{"number":22,"endTimeUtc":"yesterday"}]""", "virtualMachines[0].ports[0].endTimeUtc", "not valid JSON" },
         { """[]""", "virtualMachines[0].ports", "between 1 and" },
+        { """[null]""", "virtualMachines[0].ports[0]", "must be an object" },
+        { """[{"number":22,"allowedSourceAddressPrefixes":[null,"198.18.0.100"]}]""", "virtualMachines[0].ports[0].allowedSourceAddressPrefixes[0]", "required" },
     };
 
     [Theory]

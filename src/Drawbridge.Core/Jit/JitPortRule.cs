@@ -81,7 +81,7 @@ public sealed record JitPortRule(int Number, PortProtocol Protocol, IReadOnlyLis
             ? ($"{path}.allowedSourceAddressPrefix", (IReadOnlyList<string>)[prefix])
             : ($"{path}.allowedSourceAddressPrefixes", prefixes ?? []);
 
-        if (items.Count == 0 || (items.Count == 1 && items[0].Trim() is "*" or "Any" or "Internet"))
+        if (items.Count == 0 || (items.Count == 1 && items[0]?.Trim() is "*" or "Any" or "Internet"))
         {
             anySource = true;
             return result;
@@ -90,7 +90,7 @@ public sealed record JitPortRule(int Number, PortProtocol Protocol, IReadOnlyLis
         for (var i = 0; i < items.Count; i++)
         {
             var itemField = prefix is not null ? field : $"{field}[{i}]";
-            if (items[i].Trim() == "*")
+            if (items[i]?.Trim() == "*")
             {
                 errors.Add(itemField, "'*' cannot be combined with other prefixes");
             }

@@ -129,6 +129,12 @@ internal sealed class InitiateHandler(
         for (var i = 0; i < vms.Count; i++)
         {
             var path = $"virtualMachines[{i}]";
+            if (vms[i] is null)
+            {
+                errors.Add(path, "must be an object with id and ports");
+                continue;
+            }
+
             var machine = await FindMachineAsync(vms[i].Id, ct);
             if (machine is null)
             {
@@ -160,6 +166,12 @@ internal sealed class InitiateHandler(
             for (var j = 0; j < ports.Count; j++)
             {
                 var p = ports[j];
+                if (p is null)
+                {
+                    errors.Add($"{path}.ports[{j}]", "must be an object with a number");
+                    continue;
+                }
+
                 var ask = new PortAccessAsk(p.Number, p.Duration, p.EndTimeUtc, p.AllowedSourceAddressPrefix, p.AllowedSourceAddressPrefixes);
                 var decision = GrantEvaluator.Evaluate(rules, ask, observed, now, minimum, $"{path}.ports[{j}]", errors);
                 if (decision is not null && !numbers.Add(decision.Rule.Number))

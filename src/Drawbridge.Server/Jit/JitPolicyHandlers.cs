@@ -179,6 +179,12 @@ internal sealed class JitPolicyHandlers(
         for (var i = 0; i < vms.Count; i++)
         {
             var path = $"properties.virtualMachines[{i}]";
+            if (vms[i] is null)
+            {
+                errors.Add(path, "must be an object with id and ports");
+                continue;
+            }
+
             var machine = await ResolveMachineAsync(vms[i].Id, rgKey, $"{path}.id", errors, ct);
             if (machine is null)
             {
@@ -210,6 +216,12 @@ internal sealed class JitPolicyHandlers(
             for (var j = 0; j < ports.Count; j++)
             {
                 var p = ports[j];
+                if (p is null)
+                {
+                    errors.Add($"{path}.ports[{j}]", "must be an object with number, protocol, allowed sources and maximum duration");
+                    continue;
+                }
+
                 var rule = JitPortRule.TryCreate(p.Number, p.Protocol, p.AllowedSourceAddressPrefix, p.AllowedSourceAddressPrefixes,
                     p.MaxRequestAccessDuration, minimum, $"{path}.ports[{j}]", errors);
                 if (rule is null)

@@ -1,0 +1,183 @@
+using System.Net;
+using System.Text;
+using Drawbridge.Contracts;
+using FsCheck;
+using FsCheck.Fluent;
+
+namespace Drawbridge.Server.Tests;
+
+/// <summary>
+/// Property-based hostile input: mutated JSON bodies, odd paths and query strings against the real server over a
+/// real SQLite file. Whatever arrives, the answer is never a 5xx, every error is problem details, and a refused
+/// request changes nothing. FsCheck shrinks any failure to a small reproducer.
+/// </summary>
+public sealed class HostileInputTests : IAsyncLifetime
+{
+    /// <summary>Per property; DRAWBRIDGE_FUZZ_RUNS raises it for a deeper run than CI's.</summary>
+    private static readonly int Runs = int.TryParse(Environment.GetEnvironmentVariable("DRAWBRIDGE_FUZZ_RUNS"), out var runs) ? runs : 150;
+    private TestServer _server = null!;
+
+    /// <summary>Values that have broken parsers before: huge and negative numbers, wrong types, unicode, traversal, wide CIDRs, long durations.</summary>
+    private static readonly string[] NastyValues =
+    [
+        "null", "true", "[]", "{}", "0", "-1", "65536", "99999999999999999999", "1e309", "-0.0", "1.5",
+        "\"\"", "\" \"", "\"*\"", "\"../../etc/passwd\"", "\"..%2F..%2Fetc\"", "\"\\u0000\"", "\"\\ud800\"", "\"日本語\"", "\"💥\"",
+        "\"0.0.0.0/0\"", "\"::/0\"", "\"10.0.0.0/33\"", "\"256.1.1.1\"", "\"fe80::1%eth0\"", "\"P100Y\"", "\"PT0S\"", "\"-PT1H\"",
+        "\"PT99999999999H\"", "\"2020-01-01T00:00:00Z\"", "\"9999-12-31T23:59:59Z\"", "\"TCP\"", "\"ICMP\"",
+        "[\"10.0.0.0/8\",\"x\"]", "[null]", "[null,null]", "[[[[[[[[[[[]]]]]]]]]]]", $"\"{new string('a', 5000)}\"",
+    ];
+
+    public async ValueTask InitializeAsync()
+    {
+        _server = await TestServer.StartAsync(new SqliteDatabase());
+        await _server.EnrollAsync("h1");
+        await _server.EnableJitAsync("h1");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        _server.DeleteData();
+    }
+
+    [Fact]
+    public void MutatedBodies_NeverFail_AndRefusalsChangeNothing()
+    {
+        var templates = new[]
+        {
+            ("PUT", $"{_server.PolicyPath()}?api-version=2020-01-01",
+                $$$"""{"kind":"Basic","properties":{"virtualMachines":[{"id":"{{{_server.VmId("h1")}}}","ports":[{"number":22,"protocol":"TCP","allowedSourceAddressPrefix":"*","maxRequestAccessDuration":"PT3H"}]}]}}"""),
+            ("POST", $"{_server.PolicyPath()}/initiate?api-version=2020-01-01",
+                $$$"""{"virtualMachines":[{"id":"{{{_server.VmId("h1")}}}","ports":[{"number":22,"duration":"PT1H","allowedSourceAddressPrefix":"127.0.0.1"}]}],"justification":"x"}"""),
+            ("POST", "/api/v1/enrollment-tokens", """{"uses":1,"ttl":"1h"}"""),
+            ("POST", "/api/v1/tokens", """{"principal":"p","role":"JitRequester","ttl":"1d"}"""),
+            ("POST", "/agent/v1/enroll", """{"token":"dbe_x","name":"n","addresses":["10.0.0.1"]}"""),
+        };
+
+        // A mutation replaces the n-th JSON value of a template with a nasty one, or cuts the body short.
+        var mutation =
+            from template in Gen.Elements(templates)
+            from position in Gen.Choose(0, 40)
+            from value in Gen.Elements(NastyValues)
+            from truncate in Gen.Frequency((9, Gen.Constant(false)), (1, Gen.Constant(true)))
+            select (template.Item1, template.Item2, Mutate(template.Item3, position, value, truncate));
+
+        Prop.ForAll(mutation.ToArbitrary(), input => Check(input.Item1, input.Item2, input.Item3))
+            .Check(Config.QuickThrowOnFailure.WithMaxTest(Runs));
+    }
+
+    [Fact]
+    public void HostilePathsAndQueries_NeverFail()
+    {
+        // No %00 in paths: Kestrel refuses such a request line before the app runs (and TestServer cannot send one).
+        var segments = Gen.Elements("..", "%2e%2e", "x%2Fy", "%ff%fe", "日本", new string('a', 300), "default", "DEFAULT", "h1", "%20", "a.b-c_d", "*");
+        var queries = Gen.Elements("", "?api-version=2020-01-01", "?api-version=", "?api-version=2020-01-01&api-version=x", "?api-version=1999-01-01",
+            "?api-version=2020-01-01&active=maybe", "?since=%00", "?limit=-5", "?limit=99999999999", "?after=abc", "?after=-1", "?format=xml");
+        var paths =
+            from template in Gen.Elements(
+                "/subscriptions/{0}/resourceGroups/{1}/providers/Microsoft.Security/locations/{2}/jitNetworkAccessPolicies/{3}",
+                "/subscriptions/{0}/providers/Microsoft.Security/jitNetworkAccessRequests/{1}",
+                "/subscriptions/{0}/resourceGroups/{1}/providers/Microsoft.Compute/virtualMachines/{2}",
+                "/api/v1/tokens/{0}", "/api/v1/audit", "/agent/v1/state", "/{0}/{1}")
+            from a in Gen.OneOf(Gen.Constant(_server.SubscriptionId), segments)
+            from b in segments
+            from c in segments
+            from d in segments
+            from method in Gen.Elements("GET", "DELETE", "POST", "PUT", "PATCH")
+            from query in queries
+            select (method, string.Format(System.Globalization.CultureInfo.InvariantCulture, template, a, b, c, d) + query, "{}");
+
+        Prop.ForAll(paths.ToArbitrary(), input => Check(input.Item1, input.Item2, input.Item3))
+            .Check(Config.QuickThrowOnFailure.WithMaxTest(Runs));
+    }
+
+    private void Check(string method, string path, string body)
+    {
+        var before = StoreSnapshot.TakeAsync(_server).GetAwaiter().GetResult();
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        using var response = _server.Owner.SendAsync(request).GetAwaiter().GetResult();
+        var text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+        Assert.True((int)response.StatusCode < 500, $"{method} {path} {body} -> {(int)response.StatusCode}: {text}");
+        if ((int)response.StatusCode >= 400)
+        {
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            var problem = System.Text.Json.JsonSerializer.Deserialize(text, DrawbridgeJson.Wire.ProblemBody);
+            Assert.False(string.IsNullOrEmpty(problem?.Detail), text);
+            Assert.Equal(before, StoreSnapshot.TakeAsync(_server).GetAwaiter().GetResult());
+        }
+
+        // Accepted mutations are legitimate changes; keep the machine protected for the next run.
+        if (response.StatusCode == HttpStatusCode.OK && method == "DELETE" && path.Contains("jitNetworkAccessPolicies", StringComparison.Ordinal))
+        {
+            _server.EnableJitAsync("h1").GetAwaiter().GetResult();
+        }
+    }
+
+    private static string Mutate(string json, int position, string value, bool truncate)
+    {
+        if (truncate)
+        {
+            return json[..(position % json.Length)];
+        }
+
+        // Find the position-th value (after ':' or inside an array) and replace it.
+        var starts = new List<(int Start, int End)>();
+        for (var i = 0; i < json.Length; i++)
+        {
+            if (json[i] is ':' or '[' || (json[i] == ',' && i > 0 && json[i - 1] is '"' or ']' or '}' or >= '0' and <= '9'))
+            {
+                var start = i + 1;
+                var end = ValueEnd(json, start);
+                if (end > start)
+                {
+                    starts.Add((start, end));
+                }
+            }
+        }
+
+        var (s, e) = starts[position % starts.Count];
+        return json[..s] + value + json[e..];
+    }
+
+    private static int ValueEnd(string json, int start)
+    {
+        if (start >= json.Length)
+        {
+            return start;
+        }
+
+        if (json[start] == '"')
+        {
+            var i = start + 1;
+            while (i < json.Length && json[i] != '"')
+            {
+                i += json[i] == '\\' ? 2 : 1;
+            }
+
+            return Math.Min(i + 1, json.Length);
+        }
+
+        if (json[start] is '{' or '[')
+        {
+            var depth = 0;
+            for (var i = start; i < json.Length; i++)
+            {
+                depth += json[i] is '{' or '[' ? 1 : json[i] is '}' or ']' ? -1 : 0;
+                if (depth == 0)
+                {
+                    return i + 1;
+                }
+            }
+
+            return json.Length;
+        }
+
+        var end = start;
+        while (end < json.Length && json[end] is not (',' or '}' or ']'))
+        {
+            end++;
+        }
+
+        return end;
+    }
+}
