@@ -34,6 +34,7 @@ var app = builder.Build();
 app.UseDrawbridgeHttp();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter();
 app.MapAdminEndpoints();
 app.MapTokenEndpoints();
 app.MapAuditEndpoints();

@@ -246,6 +246,34 @@ public abstract class JitApiTests(ITestDatabase database) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Limits_InitiateRateAndLiveGrantsPerUser_AreEnforcedWithClearErrors()
+    {
+        await using var limited = await TestServer.StartAsync(database, new()
+        {
+            ["Drawbridge:Limits:InitiatePerMinute"] = "4",
+            ["Drawbridge:Limits:MaxActiveGrantsPerUser"] = "2",
+        });
+        await limited.EnrollAsync("h1");
+        await limited.EnableJitAsync("h1");
+        var client = limited.Client(TestServer.OwnerToken, "198.18.0.100");
+        await Responses.RequestAsync(await limited.InitiateAsync(client, """[{"number":22,"duration":"1h"}]"""));
+        await Responses.RequestAsync(await limited.InitiateAsync(client, """[{"number":22,"duration":"1h","allowedSourceAddressPrefix":"198.18.0.101"}]"""));
+
+        var before = await StoreSnapshot.TakeAsync(limited);
+        var third = await limited.InitiateAsync(client, """[{"number":22,"duration":"1h","allowedSourceAddressPrefix":"198.18.0.102"}]""");
+        await Problem.AssertAsync(third, HttpStatusCode.BadRequest, "virtualMachines", "limit of 2");
+        Assert.Equal(before, await StoreSnapshot.TakeAsync(limited));
+
+        // Renewing an existing grant supersedes it, so it does not count against the limit.
+        await Responses.RequestAsync(await limited.InitiateAsync(client, """[{"number":22,"duration":"2h"}]"""));
+
+        var limitedOut = await limited.InitiateAsync(client, """[{"number":22,"duration":"1h"}]""");
+        await Problem.AssertAsync(limitedOut, HttpStatusCode.TooManyRequests);
+        Assert.True(limitedOut.Headers.RetryAfter is not null);
+        limited.DeleteData();
+    }
+
+    [Fact]
     public async Task Initiate_IPv6SourceInsidePrefix_IsGranted()
     {
         await _server.EnrollAsync("h1");

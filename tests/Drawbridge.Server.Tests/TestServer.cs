@@ -48,16 +48,20 @@ internal sealed class TestServer : IAsyncDisposable
     public static async Task<TestServer> StartAsync(ITestDatabase database, Dictionary<string, string?>? extra = null, TestServer? previous = null)
     {
         var directory = previous?.DataDirectory ?? Directory.CreateTempSubdirectory("drawbridge-server-test").FullName;
+        // Extra settings first, so the defaults below fill in only what a test did not set.
         var settings = previous?.Settings ?? await database.CreateAsync(directory);
-        settings["Drawbridge:DataDirectory"] = directory;
-        settings["Drawbridge:Bootstrap:OwnerToken"] = OwnerToken;
-        settings["Drawbridge:Jit:MinimumRequestDuration"] = "1s";
-        settings["Drawbridge:Agent:LongPollTimeout"] = "5s";
-        settings["Drawbridge:TrustedProxies:0"] = "192.0.2.10";
         foreach (var (key, value) in extra ?? [])
         {
             settings[key] = value;
         }
+
+        settings["Drawbridge:DataDirectory"] = directory;
+        settings["Drawbridge:Bootstrap:OwnerToken"] = OwnerToken;
+        settings.TryAdd("Drawbridge:Jit:MinimumRequestDuration", "1s");
+        settings.TryAdd("Drawbridge:Agent:LongPollTimeout", "5s");
+        settings.TryAdd("Drawbridge:TrustedProxies:0", "192.0.2.10");
+        settings.TryAdd("Drawbridge:Limits:InitiatePerMinute", "100000");
+        settings.TryAdd("Drawbridge:Limits:EnrollPerMinute", "100000");
 
         var time = new FakeTimeProvider(previous?.Time.GetUtcNow() ?? new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>

@@ -26,7 +26,7 @@ internal static class AgentEndpoints
     {
         var agent = app.MapGroup("/agent/v1").WithTags("Agent");
         agent.MapPost("/enroll", (HttpContext http, DrawbridgeDbContext db, AuditLog audit, InstallationContext installation, TimeProvider time, CancellationToken ct)
-            => EnrollAsync(http, db, audit, installation, time, ct)).AllowAnonymous();
+            => EnrollAsync(http, db, audit, installation, time, ct)).AllowAnonymous().RequireRateLimiting(RateLimits.Enroll);
 
         var authenticated = agent.MapGroup("").RequireAuthorization(Policies.Agent);
         authenticated.MapGet("/state", (long? after, ClaimsPrincipal user, DrawbridgeDbContext db, DesiredStateBuilder builder, MachineStateNotifier notifier,

@@ -6,6 +6,12 @@ using Microsoft.AspNetCore.HttpOverrides;
 
 namespace Drawbridge.Server.Http;
 
+internal static class RateLimits
+{
+    public const string Initiate = "initiate";
+    public const string Enroll = "enroll";
+}
+
 internal static class HttpPipeline
 {
     public static IServiceCollection AddDrawbridgeHttp(this IServiceCollection services, DrawbridgeOptions options)
@@ -24,8 +30,26 @@ internal static class HttpPipeline
         });
         services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(k => k.Limits.MaxRequestBodySize = JsonBody.MaxBytes);
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.OnRejected = async (context, ct) =>
+            {
+                var retry = context.Lease.TryGetMetadata(System.Threading.RateLimiting.MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromMinutes(1);
+                context.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retry.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await Problems.TooManyRequests($"Too many requests; try again in {Math.Ceiling(retry.TotalSeconds)} s.").ExecuteAsync(context.HttpContext);
+            };
+            limiter.AddPolicy(RateLimits.Initiate, http => System.Threading.RateLimiting.RateLimitPartition.GetFixedWindowLimiter(
+                http.User.Identity?.Name ?? http.Connection.RemoteIpAddress?.ToString() ?? "",
+                _ => Window(options.Limits.InitiatePerMinute)));
+            limiter.AddPolicy(RateLimits.Enroll, http => System.Threading.RateLimiting.RateLimitPartition.GetFixedWindowLimiter(
+                http.Connection.RemoteIpAddress?.ToString() ?? "",
+                _ => Window(options.Limits.EnrollPerMinute)));
+        });
         return services;
     }
+
+    private static System.Threading.RateLimiting.FixedWindowRateLimiterOptions Window(int permits) =>
+        new() { PermitLimit = permits, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 };
 
     public static WebApplication UseDrawbridgeHttp(this WebApplication app)
     {

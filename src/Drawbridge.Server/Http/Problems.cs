@@ -34,6 +34,9 @@ internal static class Problems
     public static IResult Forbidden(string detail) =>
         Create(StatusCodes.Status403Forbidden, "forbidden", "Forbidden.", detail, "AuthorizationFailed", null, null);
 
+    public static IResult TooManyRequests(string detail) =>
+        Create(StatusCodes.Status429TooManyRequests, "rate-limited", "Too many requests.", detail, "TooManyRequests", null, null);
+
     public static IResult BadApiVersion(string detail, string code) =>
         Create(StatusCodes.Status400BadRequest, "api-version", "Unsupported api-version.", detail, code, "api-version", null);
 

@@ -50,11 +50,31 @@ internal sealed class InitiateHandler(
             return Problems.Validation(errors);
         }
 
+        // A principal may hold only so many live grants; superseded ones do not count, they end in this request.
+        var requestor = http.User.Name();
+        var own = db.Grants.Where(g => GrantLifecycle.Live.Contains(g.Status) && g.EndTimeUtc > now
+            && db.AccessRequests.Any(r => r.Id == g.RequestId && r.Requestor == requestor));
+        var live = await own.CountAsync(ct);
+        var superseding = 0;
+        foreach (var (machine, decision) in decisions)
+        {
+            var sources = string.Join(',', decision.Sources);
+            superseding += await own.AnyAsync(g => g.MachineId == machine.Id && g.Port == decision.Rule.Number && g.Sources == sources, ct) ? 1 : 0;
+        }
+
+        var cap = options.Value.Limits.MaxActiveGrantsPerUser;
+        if (live - superseding + decisions.Count > cap)
+        {
+            var reason = $"{requestor} holds {live} live grant(s); {decisions.Count} more would pass the limit of {cap}. Revoke some first.";
+            await audit.RefuseAsync(http, AuditActions.Initiate, scope, reason, ct);
+            return Problems.Validation("virtualMachines", reason);
+        }
+
         var request = new AccessRequest
         {
             Id = Guid.NewGuid(),
             PolicyId = policy.Id,
-            Requestor = http.User.Name(),
+            Requestor = requestor,
             Justification = body!.Justification,
             StartTimeUtc = now,
             ObservedAddress = ClientAddress.Observed(http).ToString(),

@@ -37,7 +37,7 @@ internal static class JitEndpoints
         rg.MapDelete(Policy, (HttpContext http, string resourceGroupName, string location, string name, JitPolicyHandlers h, CancellationToken ct)
             => h.DeleteAsync(http, resourceGroupName, location, name, ct)).RequireAuthorization(Policies.ManageJit);
         rg.MapPost($"{Policy}/initiate", (HttpContext http, string resourceGroupName, string location, string name, InitiateHandler h, CancellationToken ct)
-            => h.HandleAsync(http, resourceGroupName, location, name, ct)).RequireAuthorization(Policies.Initiate);
+            => h.HandleAsync(http, resourceGroupName, location, name, ct)).RequireAuthorization(Policies.Initiate).RequireRateLimiting(RateLimits.Initiate);
 
         // Drawbridge extension: requests by id.
         sub.MapGet($"{Provider}/jitNetworkAccessRequests", (HttpContext http, bool? active, RequestHandlers h, CancellationToken ct)

@@ -15,6 +15,7 @@ internal sealed class DrawbridgeOptions
     public BootstrapOptions Bootstrap { get; set; } = new();
     public JitOptions Jit { get; set; } = new();
     public AgentOptions Agent { get; set; } = new();
+    public LimitOptions Limits { get; set; } = new();
 
     /// <summary>Addresses or prefixes of reverse proxies whose X-Forwarded-For is believed.</summary>
     public List<string> TrustedProxies { get; set; } = [];
@@ -56,6 +57,19 @@ internal sealed class AgentOptions
     public TimeSpan LongPollTimeoutValue => JitDuration.Parse(LongPollTimeout);
 }
 
+/// <summary>Limits at the edge; a request past one gets a 429 or a clear 400, never partial work.</summary>
+internal sealed class LimitOptions
+{
+    /// <summary>Initiate calls per principal per minute.</summary>
+    public int InitiatePerMinute { get; set; } = 60;
+
+    /// <summary>Agent enrollment attempts per source address per minute (guessing tokens is pointless, but costs writes).</summary>
+    public int EnrollPerMinute { get; set; } = 30;
+
+    /// <summary>Live grants one principal may hold at once.</summary>
+    public int MaxActiveGrantsPerUser { get; set; } = 50;
+}
+
 internal sealed class ValidateDrawbridgeOptions : IValidateOptions<DrawbridgeOptions>
 {
     public ValidateOptionsResult Validate(string? name, DrawbridgeOptions options)
@@ -89,6 +103,11 @@ internal sealed class ValidateDrawbridgeOptions : IValidateOptions<DrawbridgeOpt
         if (options.Location.Length is 0 or > 40 || !options.Location.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c)))
         {
             errors.Add("Drawbridge:Location must be 1..40 lower-case letters or digits.");
+        }
+
+        if (options.Limits.InitiatePerMinute < 1 || options.Limits.EnrollPerMinute < 1 || options.Limits.MaxActiveGrantsPerUser < 1)
+        {
+            errors.Add("Drawbridge:Limits values must be at least 1.");
         }
 
         foreach (var proxy in options.TrustedProxies)
