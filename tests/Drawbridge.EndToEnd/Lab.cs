@@ -140,7 +140,7 @@ public sealed class Lab : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
-    private static string FindRoot()
+    internal static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

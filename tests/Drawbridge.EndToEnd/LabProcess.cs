@@ -16,10 +16,17 @@ internal sealed class LabProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static LabProcess Start(string ns, string logPath, IDictionary<string, string>? environment, string file, params string[] arguments)
+    public static LabProcess Start(string ns, string logPath, IDictionary<string, string>? environment, string file, params string[] arguments) =>
+        Launch("ip", ["netns", "exec", ns, file, .. arguments], logPath, environment);
+
+    /// <summary>A process in this test's own network namespace (loopback only).</summary>
+    public static LabProcess StartLocal(string logPath, IDictionary<string, string>? environment, string file, params string[] arguments) =>
+        Launch(file, arguments, logPath, environment);
+
+    private static LabProcess Launch(string file, IEnumerable<string> arguments, string logPath, IDictionary<string, string>? environment)
     {
-        var start = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { "netns", "exec", ns, file }.Concat(arguments))
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in arguments)
         {
             start.ArgumentList.Add(arg);
         }

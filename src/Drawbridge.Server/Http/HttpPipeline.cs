@@ -30,6 +30,13 @@ internal static class HttpPipeline
         });
         services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(k => k.Limits.MaxRequestBodySize = JsonBody.MaxBytes);
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+
+        // HSTS on every HTTPS answer, loopback included: a JIT server is never meant to be reached over plain HTTP once TLS is on.
+        services.AddHsts(hsts =>
+        {
+            hsts.MaxAge = TimeSpan.FromDays(365);
+            hsts.ExcludedHosts.Clear();
+        });
         services.AddRateLimiter(limiter =>
         {
             limiter.OnRejected = async (context, ct) =>
@@ -54,6 +61,17 @@ internal static class HttpPipeline
     public static WebApplication UseDrawbridgeHttp(this WebApplication app)
     {
         app.UseForwardedHeaders();
+        app.UseHsts();
+        app.Use((context, next) =>
+        {
+            // An API never needs to be framed, sniffed or to load anything.
+            var headers = context.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers.XFrameOptions = "DENY";
+            headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
+            headers["Referrer-Policy"] = "no-referrer";
+            return next();
+        });
 
         // Unhandled exceptions and framework-made errors (bad route values, 404, 405) become problem details too;
         // stack traces only in Development.
