@@ -19,7 +19,7 @@ enroll.SetAction((result, ct) => EnrollCommand.RunAsync(result.GetValue(server)!
 
 var bootFile = new Option<string?>("--boot-file") { Description = "File the system's nftables service includes at boot (default: {state-dir}/boot.nft)" };
 var driftInterval = new Option<string>("--drift-interval") { Description = "How often the table is checked for drift", DefaultValueFactory = _ => "1s" };
-var nftPath = new Option<string>("--nft") { Description = "Path of the nft binary", DefaultValueFactory = _ => "nft" };
+var nftPath = new Option<string?>("--nft") { Description = "Use this nft binary (a process per change) instead of libnftables in-process" };
 var run = new Command("run", "Enforce this machine's desired state until stopped") { stateDir, bootFile, driftInterval, nftPath };
 run.SetAction(async (result, ct) =>
 {
@@ -43,11 +43,13 @@ run.SetAction(async (result, ct) =>
         o.UseUtcTimestamp = true;
     }));
     using var client = new ServerClient(identity);
-    var firewall = new NftablesFirewall(new NftCommand(result.GetValue(nftPath)!), result.GetValue(bootFile) ?? Path.Combine(directory, "boot.nft"));
+    using var library = result.GetValue(nftPath) is null ? LibNftables.TryCreate() : null;
+    INftables nft = library is not null ? library : new NftCommand(result.GetValue(nftPath) ?? "nft");
+    var firewall = new NftablesFirewall(nft, result.GetValue(bootFile) ?? Path.Combine(directory, "boot.nft"));
     using var loop = new AgentLoop(client, firewall, directory, interval, loggers.CreateLogger("drawbridge-agent"));
     try
     {
-        await loop.RunAsync(ct);
+        await loop.RunAsync(library is not null ? "libnftables (in-process)" : $"the nft binary ({result.GetValue(nftPath) ?? "nft"})", ct);
     }
     catch (OperationCanceledException) when (ct.IsCancellationRequested)
     {

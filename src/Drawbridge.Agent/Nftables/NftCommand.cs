@@ -3,12 +3,17 @@ using System.Diagnostics;
 namespace Drawbridge.Agent.Nftables;
 
 /// <summary>
-/// Runs the nft binary. Scripts go through standard input, so nothing is ever parsed by a shell.
-/// <paramref name="prefixArguments"/> lets tests run it as "ip netns exec NS nft".
+/// nftables through the nft binary: a process per call (~10 ms), used when libnftables cannot be loaded and by tests
+/// that reach into a namespace with "ip netns exec NS nft" (<paramref name="prefixArguments"/>). Scripts go through
+/// standard input, so nothing is ever parsed by a shell.
 /// </summary>
-internal sealed class NftCommand(string executable = "nft", string prefixArguments = "")
+internal sealed class NftCommand(string executable = "nft", string prefixArguments = "") : INftables
 {
-    public async Task<string> RunAsync(string arguments, string? input, CancellationToken ct)
+    public async Task ApplyAsync(string script, CancellationToken ct) => await RunAsync("-f -", script, ct);
+
+    public Task<string> ListTableJsonAsync(string family, string table, CancellationToken ct) => RunAsync($"-j list table {family} {table}", null, ct);
+
+    private async Task<string> RunAsync(string arguments, string? input, CancellationToken ct)
     {
         var start = new ProcessStartInfo(executable, prefixArguments.Length == 0 ? arguments : $"{prefixArguments} {arguments}")
         {
@@ -35,5 +40,3 @@ internal sealed class NftCommand(string executable = "nft", string prefixArgumen
         return await output;
     }
 }
-
-internal sealed class NftException(string message) : Exception(message);

@@ -9,7 +9,7 @@ namespace Drawbridge.Agent.Nftables;
 /// fingerprint of the table's chains and sets (without elements) to spot edits, and checks the grant elements
 /// against what should still be open.
 /// </summary>
-internal sealed class NftablesFirewall(NftCommand nft, string bootFile) : IFirewall
+internal sealed class NftablesFirewall(INftables nft, string bootFile) : IFirewall
 {
     /// <summary>Elements this close to their end time may or may not be gone yet; they are not judged.</summary>
     public static readonly TimeSpan ExpiryWindow = TimeSpan.FromSeconds(1);
@@ -19,7 +19,7 @@ internal sealed class NftablesFirewall(NftCommand nft, string bootFile) : IFirew
     public async Task ApplyAsync(DesiredState state, DateTimeOffset serverNow, CancellationToken ct)
     {
         var script = NftRuleset.Render(state.ProtectedPorts, NftRuleset.Elements(state, serverNow));
-        await nft.RunAsync("-f -", script, ct);
+        await nft.ApplyAsync(script, ct);
         _fingerprint = Fingerprint(await ListTableAsync(ct));
         await WriteBootFileAsync(state, ct);
     }
@@ -84,7 +84,7 @@ internal sealed class NftablesFirewall(NftCommand nft, string bootFile) : IFirew
     }
 
     private async Task<JsonNode?> ListTableAsync(CancellationToken ct) =>
-        JsonNode.Parse(await nft.RunAsync($"-j list table {NftRuleset.Family} {NftRuleset.Table}", null, ct));
+        JsonNode.Parse(await nft.ListTableJsonAsync(NftRuleset.Family, NftRuleset.Table, ct));
 
     /// <summary>The table's JSON without handles, element lists and version metadata: what must not change between applies.</summary>
     internal static string Fingerprint(JsonNode? table)

@@ -19,8 +19,9 @@ internal sealed partial class AgentLoop(ServerClient server, IFirewall firewall,
     private ReceivedState? _current;
     private AgentAppliedReport? _unsentReport;
 
-    public async Task RunAsync(CancellationToken ct)
+    public async Task RunAsync(string backend, CancellationToken ct)
     {
+        Log.Backend(logger, backend);
         if (PersistedState.Load(stateDirectory) is { State: not null } persisted)
         {
             // Restore what the server last said, so drift is repaired even while the server is unreachable.
@@ -152,5 +153,8 @@ internal sealed partial class AgentLoop(ServerClient server, IFirewall firewall,
 
         [LoggerMessage(5, LogLevel.Warning, "Drift check failed: {Error}")]
         public static partial void DriftCheckFailed(ILogger logger, string error);
+
+        [LoggerMessage(6, LogLevel.Information, "Enforcing with {Backend}")]
+        public static partial void Backend(ILogger logger, string backend);
     }
 }
