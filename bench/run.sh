@@ -38,7 +38,7 @@ for scenario in $scenarios; do
   case $scenario in
     latency)
       echo "Grant latency: start of initiate -> first successful TCP connect from the client namespace ($grants grants over $hosts hosts)"
-      ip netns exec $prefix-client artifacts/bench/drawbridge-bench latency --server http://198.18.0.2:5080 --token "$token" --hosts "$hosts" --grants "$grants" ${BENCH_VERBOSE:+--verbose}
+      ip netns exec $prefix-client artifacts/bench/drawbridge-bench latency --server http://198.18.0.2:5080 --token "$token" --hosts "$hosts" --grants "$grants" ${BENCH_VERBOSE:+--verbose} --pause-ms "${BENCH_PAUSE_MS:-0}"
       ;;
     *) echo "unknown scenario: $scenario (latency)" >&2; exit 2 ;;
   esac
