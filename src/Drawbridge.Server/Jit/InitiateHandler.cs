@@ -50,8 +50,21 @@ internal sealed class InitiateHandler(
             return Problems.Validation(errors);
         }
 
-        // A principal may hold only so many live grants; superseded ones do not count, they end in this request.
         var requestor = http.User.Name();
+        var request = new AccessRequest
+        {
+            Id = Guid.NewGuid(),
+            PolicyId = policy.Id,
+            Requestor = requestor,
+            Justification = body!.Justification,
+            StartTimeUtc = now,
+            ObservedAddress = ClientAddress.Observed(http).ToString(),
+        };
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+
+        // A principal may hold only so many live grants; superseded ones do not count, they end in this request.
+        // Checked inside the transaction, so concurrent requests of one principal cannot both slip under the cap.
         var own = db.Grants.Where(g => GrantLifecycle.Live.Contains(g.Status) && g.EndTimeUtc > now
             && db.AccessRequests.Any(r => r.Id == g.RequestId && r.Requestor == requestor));
         var live = await own.CountAsync(ct);
@@ -65,22 +78,12 @@ internal sealed class InitiateHandler(
         var cap = options.Value.Limits.MaxActiveGrantsPerUser;
         if (live - superseding + decisions.Count > cap)
         {
+            await tx.RollbackAsync(ct);
             var reason = $"{requestor} holds {live} live grant(s); {decisions.Count} more would pass the limit of {cap}. Revoke some first.";
             await audit.RefuseAsync(http, AuditActions.Initiate, scope, reason, ct);
             return Problems.Validation("virtualMachines", reason);
         }
 
-        var request = new AccessRequest
-        {
-            Id = Guid.NewGuid(),
-            PolicyId = policy.Id,
-            Requestor = requestor,
-            Justification = body!.Justification,
-            StartTimeUtc = now,
-            ObservedAddress = ClientAddress.Observed(http).ToString(),
-        };
-
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
         var versions = new Dictionary<Guid, long>();
         foreach (var machineId in decisions.Select(d => d.Machine.Id).Distinct())
         {
