@@ -1,0 +1,157 @@
+using System.Globalization;
+using Drawbridge.Jit;
+using Drawbridge.Net;
+using Drawbridge.Validation;
+
+namespace Drawbridge.Posture;
+
+public enum RuleDirection
+{
+    Inbound,
+    Outbound,
+}
+
+public enum RuleAccess
+{
+    Allow,
+    Deny,
+}
+
+/// <summary>An inclusive port range; "*" is 0-65535.</summary>
+public readonly record struct PortRange(int From, int To)
+{
+    public bool Contains(int port) => port >= From && port <= To;
+
+    public override string ToString() => From == To ? From.ToString(CultureInfo.InvariantCulture) : From == 0 && To == 65535 ? "*" : $"{From}-{To}";
+
+    public static bool TryParse(string? text, out PortRange range)
+    {
+        range = default;
+        text = text?.Trim();
+        if (text == "*")
+        {
+            range = new PortRange(0, 65535);
+            return true;
+        }
+
+        var parts = text?.Split('-') ?? [];
+        if (parts.Length is < 1 or > 2
+            || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var from)
+            || !int.TryParse(parts[^1], NumberStyles.None, CultureInfo.InvariantCulture, out var to)
+            || from > to || to > 65535)
+        {
+            return false;
+        }
+
+        range = new PortRange(from, to);
+        return true;
+    }
+}
+
+/// <summary>
+/// One security rule of a network security group (Microsoft.Network/networkSecurityGroups/securityRules shape).
+/// Sources are CIDR prefixes or the service tags "*", "Internet", "VirtualNetwork" and "AzureLoadBalancer".
+/// </summary>
+public sealed record NsgRule(
+    string Name, int Priority, RuleDirection Direction, RuleAccess Access, PortProtocol Protocol,
+    IReadOnlyList<string> Sources, IReadOnlyList<PortRange> DestinationPorts)
+{
+    public const int MinPriority = 100;
+    public const int MaxPriority = 4096;
+
+    /// <summary>The addresses this rule's sources stand for. "VirtualNetwork" is the private ranges; it never includes the Internet.</summary>
+    public AddressSpace SourceSpace() => AddressSpace.Of(Sources.SelectMany(Expand));
+
+    public bool Covers(PortProtocol protocol, int port) =>
+        Protocol.Covers(protocol) && DestinationPorts.Any(range => range.Contains(port));
+
+    /// <summary>Azure's default inbound rules, below every user rule.</summary>
+    public static IReadOnlyList<NsgRule> DefaultInbound { get; } =
+    [
+        new("AllowVnetInBound", 65000, RuleDirection.Inbound, RuleAccess.Allow, PortProtocol.Any, ["VirtualNetwork"], [new PortRange(0, 65535)]),
+        new("AllowAzureLoadBalancerInBound", 65001, RuleDirection.Inbound, RuleAccess.Allow, PortProtocol.Any, ["AzureLoadBalancer"], [new PortRange(0, 65535)]),
+        new("DenyAllInBound", 65500, RuleDirection.Inbound, RuleAccess.Deny, PortProtocol.Any, ["*"], [new PortRange(0, 65535)]),
+    ];
+
+    /// <summary>Validates the raw fields of a rule; every problem is reported under <paramref name="path"/>.</summary>
+    public static NsgRule? TryCreate(
+        string? name, int? priority, string? direction, string? access, string? protocol,
+        IReadOnlyList<string>? sources, IReadOnlyList<string>? ports, string path, ValidationErrors errors)
+    {
+        var before = errors.Items.Count;
+        if (string.IsNullOrWhiteSpace(name) || name.Length > 80)
+        {
+            errors.Add($"{path}.name", "a name of 1..80 characters is required");
+        }
+
+        if (priority is not (>= MinPriority and <= MaxPriority))
+        {
+            errors.Add($"{path}.properties.priority", $"{priority?.ToString(CultureInfo.InvariantCulture) ?? "missing"} is outside {MinPriority}..{MaxPriority}");
+        }
+
+        if (!Enum.TryParse<RuleDirection>(direction, ignoreCase: true, out var parsedDirection))
+        {
+            errors.Add($"{path}.properties.direction", $"'{direction}' is not Inbound or Outbound");
+        }
+
+        if (!Enum.TryParse<RuleAccess>(access, ignoreCase: true, out var parsedAccess))
+        {
+            errors.Add($"{path}.properties.access", $"'{access}' is not Allow or Deny");
+        }
+
+        if (!PortProtocols.TryParse(protocol, out var parsedProtocol))
+        {
+            errors.Add($"{path}.properties.protocol", $"'{protocol}' is not Tcp, Udp or *");
+        }
+
+        if (sources is null || sources.Count == 0)
+        {
+            errors.Add($"{path}.properties.sourceAddressPrefixes", "at least one source is required");
+        }
+        else
+        {
+            for (var i = 0; i < sources.Count; i++)
+            {
+                if (!IsServiceTag(sources[i]) && !IpPrefix.TryParse(sources[i], out _, out var error))
+                {
+                    errors.Add($"{path}.properties.sourceAddressPrefixes[{i}]", error);
+                }
+            }
+        }
+
+        var ranges = new List<PortRange>();
+        if (ports is null || ports.Count == 0)
+        {
+            errors.Add($"{path}.properties.destinationPortRanges", "at least one port or range is required");
+        }
+        else
+        {
+            for (var i = 0; i < ports.Count; i++)
+            {
+                if (PortRange.TryParse(ports[i], out var range))
+                {
+                    ranges.Add(range);
+                }
+                else
+                {
+                    errors.Add($"{path}.properties.destinationPortRanges[{i}]", $"'{ports[i]}' is not a port, a range like 1000-2000, or *");
+                }
+            }
+        }
+
+        return errors.Items.Count > before
+            ? null
+            : new NsgRule(name!, priority!.Value, parsedDirection, parsedAccess, parsedProtocol, sources!.Select(s => s.Trim()).ToList(), ranges);
+    }
+
+    private static bool IsServiceTag(string? source) => source?.Trim() is "*" or "Internet" or "VirtualNetwork" or "AzureLoadBalancer" or "Any";
+
+    private static IEnumerable<IpPrefix> Expand(string source) => source switch
+    {
+        "*" or "Any" => AddressSpace.All.Prefixes,
+        "Internet" => AddressSpace.Internet.Prefixes,
+        "VirtualNetwork" => AddressSpace.Of("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7").Prefixes,
+        "AzureLoadBalancer" => AddressSpace.Of("168.63.129.16").Prefixes,
+        _ => [IpPrefix.Parse(source)],
+    };
+}

@@ -1,0 +1,133 @@
+using Drawbridge.Jit;
+using Drawbridge.Posture;
+using Drawbridge.Validation;
+
+namespace Drawbridge.Core.Tests;
+
+public class PostureAssessmentTests
+{
+    /// <summary>A rule written the way people write them: "300 Allow Tcp Internet 22".</summary>
+    private static NsgRule Rule(string spec, string name = "r")
+    {
+        var p = spec.Split(' ');
+        var errors = new ValidationErrors();
+        var rule = NsgRule.TryCreate(name, int.Parse(p[0], System.Globalization.CultureInfo.InvariantCulture), "Inbound", p[1], p[2], p[3].Split(','), p[4].Split(','), "r", errors);
+        Assert.False(errors.Any, errors.Any ? errors.Items[0].Message : "");
+        return rule!;
+    }
+
+    private static NetworkSecurityGroup Nsg(params string[] rules) => new("nsg", rules.Select((r, i) => Rule(r, $"rule{i}")).ToList());
+
+    public static TheoryData<string[], int, string, bool> Evaluations => new()
+    {
+        // rules, port, protocol, exposed from the Internet?
+        { [], 22, "Tcp", false },                                                               // defaults deny the Internet
+        { ["300 Allow Tcp Internet 22"], 22, "Tcp", true },
+        { ["300 Allow Tcp * 22"], 22, "Tcp", true },
+        { ["300 Allow * 0.0.0.0/0 22"], 22, "Udp", true },
+        { ["300 Allow Tcp Internet 22"], 22, "Udp", false },                                    // protocol must match
+        { ["300 Allow Tcp Internet 22"], 3389, "Tcp", false },
+        { ["300 Allow Tcp Internet 1000-4000"], 3389, "Tcp", true },                             // ranges
+        { ["300 Allow Tcp Internet *"], 5986, "Tcp", true },
+        { ["200 Deny Tcp * 22", "300 Allow Tcp Internet 22"], 22, "Tcp", false },               // shadowed by a higher-priority deny
+        { ["300 Allow Tcp Internet 22", "200 Deny Tcp * 22"], 22, "Tcp", false },               // priority, not order, decides
+        { ["200 Deny Tcp 203.0.113.0/24 22", "300 Allow Tcp * 22"], 22, "Tcp", true },          // a partial deny leaves the rest open
+        { ["300 Allow Tcp 10.0.0.0/8 22"], 22, "Tcp", false },                                  // private sources are not the Internet
+        { ["300 Allow Tcp VirtualNetwork 22"], 22, "Tcp", false },
+        { ["300 Allow Tcp AzureLoadBalancer 22"], 22, "Tcp", false },
+        { ["300 Allow Tcp 198.51.100.7 22"], 22, "Tcp", true },                                 // one public address is exposure
+        { ["300 Allow Tcp 2001:db8::/32 22"], 22, "Tcp", true },                                // IPv6
+        { ["300 Allow Tcp fd00::/8 22"], 22, "Tcp", false },                                    // unique-local IPv6
+        { ["200 Deny Tcp ::/0 22", "300 Allow Tcp * 22"], 22, "Tcp", true },                    // IPv4 still open
+        { ["200 Deny Tcp ::/0,0.0.0.0/0 22", "300 Allow Tcp * 22"], 22, "Tcp", false },
+    };
+
+    [Theory]
+    [MemberData(nameof(Evaluations))]
+    public void AllowedFrom_FirstMatchByPriority(string[] rules, int port, string protocol, bool exposed)
+    {
+        Assert.True(PortProtocols.TryParse(protocol, out var parsed));
+        var (allowed, _) = PostureAssessment.AllowedFrom(Nsg(rules).Rules, AddressSpace.Internet, parsed, port);
+        Assert.Equal(exposed, !allowed.IsEmpty);
+    }
+
+    [Fact]
+    public void Exposures_SubnetAndNicNsgs_MustBothAllow()
+    {
+        var subnet = Nsg("300 Allow Tcp Internet 22");
+        var nicDenies = Nsg("300 Deny Tcp * 22");
+        var nicNarrow = Nsg("300 Allow Tcp 198.51.100.0/24 22");
+        Assert.Empty(PostureAssessment.Exposures([subnet, nicDenies]));
+        var exposure = Assert.Single(PostureAssessment.Exposures([subnet, nicNarrow]));
+        Assert.Equal("198.51.100.0/24", exposure.Sources.ToString());
+    }
+
+    [Fact]
+    public void Assess_JitEnabledAndNoBypass_IsHealthy()
+    {
+        var result = PostureAssessment.Assess(new PostureInput(new HashSet<int> { 22, 3389 }, [Nsg()], HasEnforcer: true));
+        Assert.Equal(PostureState.Healthy, result.State);
+        Assert.Contains("22, 3389", result.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Assess_JitEnabledButNsgAllowsProtectedPort_IsUnhealthyBypass()
+    {
+        var nsg = new NetworkSecurityGroup("web-nsg", [Rule("300 Allow Tcp Internet 22", "AllowSSH")]);
+        var result = PostureAssessment.Assess(new PostureInput(new HashSet<int> { 22 }, [nsg], HasEnforcer: true));
+        Assert.Equal(PostureState.Unhealthy, result.State);
+        Assert.Equal("JIT is bypassed: NSG web-nsg rule AllowSSH (priority 300) allows 22/tcp from Internet, above the JIT deny; remove or narrow that rule", result.Reason);
+    }
+
+    [Fact]
+    public void Assess_JitEnabled_OpenUnprotectedPortIsNotABypass()
+    {
+        var nsg = new NetworkSecurityGroup("web-nsg", [Rule("300 Allow Tcp Internet 5985", "AllowWinRM")]);
+        Assert.Equal(PostureState.Healthy, PostureAssessment.Assess(new PostureInput(new HashSet<int> { 22 }, [nsg], HasEnforcer: true)).State);
+    }
+
+    [Fact]
+    public void Assess_NsgAllowsManagementPort_IsUnhealthyWithTheRule()
+    {
+        var nsg = new NetworkSecurityGroup("web-nsg", [Rule("300 Allow Tcp Internet 22", "AllowSSH"), Rule("400 Allow Tcp Internet 443", "AllowHttps")]);
+        var result = PostureAssessment.Assess(new PostureInput(null, [nsg], HasEnforcer: false));
+        Assert.Equal((PostureState.Unhealthy, "NSG web-nsg rule AllowSSH (priority 300) allows 22/tcp from Internet"), (result.State, result.Reason));
+    }
+
+    [Fact]
+    public void Assess_NsgWithoutManagementExposure_IsHealthy() =>
+        Assert.Equal(PostureState.Healthy, PostureAssessment.Assess(new PostureInput(null, [Nsg("300 Allow Tcp Internet 443")], HasEnforcer: false)).State);
+
+    [Theory]
+    [InlineData(false, PostureState.NotApplicable)]
+    [InlineData(true, PostureState.Unhealthy)]
+    public void Assess_NoNsgNoJit_DependsOnWhetherAnythingCanEnforce(bool hasEnforcer, PostureState expected) =>
+        Assert.Equal(expected, PostureAssessment.Assess(new PostureInput(null, [], hasEnforcer)).State);
+
+    [Theory]
+    [InlineData(99, "Inbound", "Allow", "Tcp", "*", "22", "r.properties.priority")]
+    [InlineData(4097, "Inbound", "Allow", "Tcp", "*", "22", "r.properties.priority")]
+    [InlineData(300, "Sideways", "Allow", "Tcp", "*", "22", "r.properties.direction")]
+    [InlineData(300, "Inbound", "Maybe", "Tcp", "*", "22", "r.properties.access")]
+    [InlineData(300, "Inbound", "Allow", "Icmpv9", "*", "22", "r.properties.protocol")]
+    [InlineData(300, "Inbound", "Allow", "Tcp", "10.0.0.0/33", "22", "r.properties.sourceAddressPrefixes[0]")]
+    [InlineData(300, "Inbound", "Allow", "Tcp", "*", "2000-1000", "r.properties.destinationPortRanges[0]")]
+    [InlineData(300, "Inbound", "Allow", "Tcp", "*", "70000", "r.properties.destinationPortRanges[0]")]
+    public void TryCreate_BadField_NamesIt(int priority, string direction, string access, string protocol, string source, string port, string field)
+    {
+        var errors = new ValidationErrors();
+        Assert.Null(NsgRule.TryCreate("r", priority, direction, access, protocol, [source], [port], "r", errors));
+        Assert.Equal(field, Assert.Single(errors.Items).Field);
+    }
+
+    [Fact]
+    public void AddressSpace_SetOperations_AreExact()
+    {
+        var a = AddressSpace.Of("10.0.0.0/8", "192.0.2.0/24");
+        Assert.Equal("10.128.0.0/9, 192.0.2.0/24", a.Except(AddressSpace.Of("10.0.0.0/9")).ToString());
+        Assert.Equal("10.1.0.0/16", a.Intersect(AddressSpace.Of("10.1.0.0/16", "11.0.0.0/8")).ToString());
+        Assert.Equal("10.0.0.0/8", AddressSpace.Of("10.1.0.0/16").Union(AddressSpace.Of("10.0.0.0/8")).ToString());
+        Assert.True(AddressSpace.Internet.Intersect(AddressSpace.Of("10.0.0.0/8", "fd00::/8", "127.0.0.1", "168.63.129.16")).IsEmpty);
+        Assert.False(AddressSpace.Internet.Intersect(AddressSpace.Of("8.8.8.8", "2001:db8::1")).IsEmpty);
+    }
+}
