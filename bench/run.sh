@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Benchmarks that need real hosts: a lab of network namespaces with real agents, nftables and sshd (root only).
-#   bench/run.sh [latency]        (BENCH_HOSTS=20 BENCH_GRANTS=200 by default; bounded: each grant at most 10 s)
+#   bench/run.sh [latency] [posture]   (default: latency; BENCH_HOSTS=20 BENCH_GRANTS=200; each grant at most 10 s)
+#   posture: assessment of BENCH_MACHINES=100000 machines with NSGs of 50 rules, no lab needed
 # Prints a markdown table; bench/README.md keeps the last results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ "$(id -u)" -eq 0 ] || { echo "bench/run.sh needs root (network namespaces, nftables)" >&2; exit 1; }
 scenarios=${*:-latency}
+if [ "$scenarios" = posture ]; then
+  dotnet publish bench/Drawbridge.Bench -c Release -o artifacts/bench --nologo -v quiet
+  echo "Posture assessment of ${BENCH_MACHINES:-100000} machines, each with its own NSG of 50 rules"
+  exec dotnet artifacts/bench/drawbridge-bench.dll posture --machines "${BENCH_MACHINES:-100000}" --rules 50
+fi
+[ "$(id -u)" -eq 0 ] || { echo "bench/run.sh latency needs root (network namespaces, nftables)" >&2; exit 1; }
 hosts=${BENCH_HOSTS:-20}
 grants=${BENCH_GRANTS:-200}
 
@@ -40,6 +46,9 @@ for scenario in $scenarios; do
       echo "Grant latency: start of initiate -> first successful TCP connect from the client namespace ($grants grants over $hosts hosts)"
       ip netns exec $prefix-client artifacts/bench/drawbridge-bench latency --server http://198.18.0.2:5080 --token "$token" --hosts "$hosts" --grants "$grants" ${BENCH_VERBOSE:+--verbose} --pause-ms "${BENCH_PAUSE_MS:-0}"
       ;;
-    *) echo "unknown scenario: $scenario (latency)" >&2; exit 2 ;;
+    posture)
+      dotnet artifacts/bench/drawbridge-bench.dll posture --machines "${BENCH_MACHINES:-100000}" --rules 50
+      ;;
+    *) echo "unknown scenario: $scenario (latency, posture)" >&2; exit 2 ;;
   esac
 done

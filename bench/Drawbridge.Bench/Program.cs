@@ -10,9 +10,15 @@ using Drawbridge.Contracts;
 // drawbridge-bench latency --server URL --token T --hosts N --grants M
 // Runs inside the lab's client namespace (bench/run.sh). Bounded: M grants, each at most 10 s.
 var options = Args.Parse(args);
+if (options.Command == "posture")
+{
+    Drawbridge.Bench.PostureBench.Run(options.Machines, options.Rules);
+    return 0;
+}
+
 if (options.Command != "latency")
 {
-    Console.Error.WriteLine("usage: drawbridge-bench latency --server URL --token TOKEN [--hosts 20] [--grants 200]");
+    Console.Error.WriteLine("usage: drawbridge-bench latency --server URL --token TOKEN [--hosts 20] [--grants 200] | posture [--machines 100000] [--rules 50]");
     return 2;
 }
 
@@ -129,7 +135,7 @@ static async Task WaitClosedAsync(IPEndPoint target)
     throw new TimeoutException($"{target} stayed open");
 }
 
-internal sealed record Args(string Command, string Server, string Token, int Hosts, int Grants, bool Verbose, int Pause, int Warmup)
+internal sealed record Args(string Command, string Server, string Token, int Hosts, int Grants, bool Verbose, int Pause, int Warmup, int Machines, int Rules)
 {
     public static Args Parse(string[] args)
     {
@@ -138,6 +144,8 @@ internal sealed record Args(string Command, string Server, string Token, int Hos
         return new Args(args.FirstOrDefault() ?? "", Value("--server", ""), Value("--token", ""),
             int.Parse(Value("--hosts", "20"), CultureInfo.InvariantCulture), Math.Min(1000, int.Parse(Value("--grants", "200"), CultureInfo.InvariantCulture)),
             args.Contains("--verbose"), int.Parse(Value("--pause-ms", "0"), CultureInfo.InvariantCulture),
-            Math.Min(1000, int.Parse(Value("--warmup", "50"), CultureInfo.InvariantCulture)));
+            Math.Min(1000, int.Parse(Value("--warmup", "50"), CultureInfo.InvariantCulture)),
+            Math.Min(1_000_000, int.Parse(Value("--machines", "100000"), CultureInfo.InvariantCulture)),
+            Math.Min(1000, int.Parse(Value("--rules", "50"), CultureInfo.InvariantCulture)));
     }
 }

@@ -130,4 +130,12 @@ public class PostureAssessmentTests
         Assert.True(AddressSpace.Internet.Intersect(AddressSpace.Of("10.0.0.0/8", "fd00::/8", "127.0.0.1", "168.63.129.16")).IsEmpty);
         Assert.False(AddressSpace.Internet.Intersect(AddressSpace.Of("8.8.8.8", "2001:db8::1")).IsEmpty);
     }
+
+    [Theory]
+    [InlineData(new[] { "0.0.0.0/0", "::/0" }, "0.0.0.0/0, ::/0")]
+    [InlineData(new[] { "10.0.0.0/9", "10.128.0.0/9" }, "10.0.0.0/8")]
+    [InlineData(new[] { "10.0.0.1", "10.0.0.2", "10.0.0.3" }, "10.0.0.1, 10.0.0.2/31")]
+    [InlineData(new[] { "2001:db8::/33", "2001:db8:8000::/33" }, "2001:db8::/32")]
+    public void AddressSpace_Prefixes_AreTheFewestCidrBlocks(string[] prefixes, string expected) =>
+        Assert.Equal(expected, AddressSpace.Of(prefixes).ToString());
 }

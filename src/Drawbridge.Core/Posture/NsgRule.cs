@@ -52,15 +52,26 @@ public readonly record struct PortRange(int From, int To)
 /// One security rule of a network security group (Microsoft.Network/networkSecurityGroups/securityRules shape).
 /// Sources are CIDR prefixes or the service tags "*", "Internet", "VirtualNetwork" and "AzureLoadBalancer".
 /// </summary>
-public sealed record NsgRule(
-    string Name, int Priority, RuleDirection Direction, RuleAccess Access, PortProtocol Protocol,
-    IReadOnlyList<string> Sources, IReadOnlyList<PortRange> DestinationPorts)
+public sealed class NsgRule(
+    string name, int priority, RuleDirection direction, RuleAccess access, PortProtocol protocol,
+    IReadOnlyList<string> sources, IReadOnlyList<PortRange> destinationPorts)
 {
     public const int MinPriority = 100;
     public const int MaxPriority = 4096;
 
-    /// <summary>The addresses this rule's sources stand for. "VirtualNetwork" is the private ranges; it never includes the Internet.</summary>
-    public AddressSpace SourceSpace() => AddressSpace.Of(Sources.SelectMany(Expand));
+    private static readonly AddressSpace VirtualNetwork = AddressSpace.Of("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7");
+    private static readonly AddressSpace AzureLoadBalancer = AddressSpace.Of("168.63.129.16");
+
+    public string Name { get; } = name;
+    public int Priority { get; } = priority;
+    public RuleDirection Direction { get; } = direction;
+    public RuleAccess Access { get; } = access;
+    public PortProtocol Protocol { get; } = protocol;
+    public IReadOnlyList<string> Sources { get; } = sources;
+    public IReadOnlyList<PortRange> DestinationPorts { get; } = destinationPorts;
+
+    /// <summary>The addresses this rule's sources stand for, computed once. "VirtualNetwork" is the private ranges; it never includes the Internet.</summary>
+    public AddressSpace SourceSpace { get; } = sources.Select(Expand).Aggregate(AddressSpace.Empty, (all, one) => all.Union(one));
 
     public bool Covers(PortProtocol protocol, int port) =>
         Protocol.Covers(protocol) && DestinationPorts.Any(range => range.Contains(port));
@@ -146,12 +157,12 @@ public sealed record NsgRule(
 
     private static bool IsServiceTag(string? source) => source?.Trim() is "*" or "Internet" or "VirtualNetwork" or "AzureLoadBalancer" or "Any";
 
-    private static IEnumerable<IpPrefix> Expand(string source) => source switch
+    private static AddressSpace Expand(string source) => source switch
     {
-        "*" or "Any" => AddressSpace.All.Prefixes,
-        "Internet" => AddressSpace.Internet.Prefixes,
-        "VirtualNetwork" => AddressSpace.Of("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7").Prefixes,
-        "AzureLoadBalancer" => AddressSpace.Of("168.63.129.16").Prefixes,
-        _ => [IpPrefix.Parse(source)],
+        "*" or "Any" => AddressSpace.All,
+        "Internet" => AddressSpace.Internet,
+        "VirtualNetwork" => VirtualNetwork,
+        "AzureLoadBalancer" => AzureLoadBalancer,
+        _ => AddressSpace.Of(source),
     };
 }

@@ -69,15 +69,17 @@ public static class PostureAssessment
             return exposures;
         }
 
+        // Each group's inbound rules in evaluation order, once, not once per port and transport.
+        var ordered = nsgs.Select(nsg => (nsg.Name, Rules: InEvaluationOrder(nsg.Rules))).ToList();
         foreach (var port in ManagementPorts)
         {
             foreach (var protocol in new[] { PortProtocol.Tcp, PortProtocol.Udp })
             {
                 var reachable = AddressSpace.Internet;
                 (string Nsg, NsgRule Rule)? first = null;
-                foreach (var nsg in nsgs)
+                foreach (var nsg in ordered)
                 {
-                    var (allowed, rule) = AllowedFrom(nsg.Rules, reachable, protocol, port);
+                    var (allowed, rule) = AllowedFromOrdered(nsg.Rules, reachable, protocol, port);
                     reachable = allowed;
                     if (rule is not null)
                     {
@@ -100,12 +102,19 @@ public static class PostureAssessment
     /// Azure's default rules last; and the first rule that allowed any of them. An allow shadowed by a
     /// higher-priority deny lets nothing through.
     /// </summary>
-    public static (AddressSpace Allowed, NsgRule? FirstAllow) AllowedFrom(IReadOnlyList<NsgRule> rules, AddressSpace candidates, PortProtocol protocol, int port)
+    public static (AddressSpace Allowed, NsgRule? FirstAllow) AllowedFrom(IReadOnlyList<NsgRule> rules, AddressSpace candidates, PortProtocol protocol, int port) =>
+        AllowedFromOrdered(InEvaluationOrder(rules), candidates, protocol, port);
+
+    /// <summary>Inbound rules by priority, Azure's default rules last.</summary>
+    private static NsgRule[] InEvaluationOrder(IReadOnlyList<NsgRule> rules) =>
+        [.. rules.Where(r => r.Direction == RuleDirection.Inbound).OrderBy(r => r.Priority), .. NsgRule.DefaultInbound];
+
+    private static (AddressSpace Allowed, NsgRule? FirstAllow) AllowedFromOrdered(NsgRule[] rules, AddressSpace candidates, PortProtocol protocol, int port)
     {
         var undecided = candidates;
         var allowed = AddressSpace.Empty;
         NsgRule? firstAllow = null;
-        foreach (var rule in rules.Where(r => r.Direction == RuleDirection.Inbound).Concat(NsgRule.DefaultInbound).OrderBy(r => r.Priority))
+        foreach (var rule in rules)
         {
             if (undecided.IsEmpty)
             {
@@ -117,7 +126,7 @@ public static class PostureAssessment
                 continue;
             }
 
-            var hit = undecided.Intersect(rule.SourceSpace());
+            var hit = undecided.Intersect(rule.SourceSpace);
             if (hit.IsEmpty)
             {
                 continue;
