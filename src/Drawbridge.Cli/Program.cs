@@ -13,6 +13,7 @@ var root = new RootCommand("Drawbridge: just-in-time access to your machines' ma
     RequestCommands.Ssh(),
     TokenCommands.Create(),
     AuditCommands.Create(),
+    AssessCommands.Create(),
 };
 root.Options.Add(Cli.Output);
 return await root.Parse(args).InvokeAsync();

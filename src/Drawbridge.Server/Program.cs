@@ -7,6 +7,7 @@ using Drawbridge.Server.Identity;
 using Drawbridge.Server.Jit;
 using Drawbridge.Server.Machines;
 using Drawbridge.Server.Options;
+using Drawbridge.Server.Posture;
 using Drawbridge.Server.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
@@ -40,6 +41,7 @@ app.MapTokenEndpoints();
 app.MapAuditEndpoints();
 app.MapMachineEndpoints();
 app.MapJitEndpoints();
+app.MapAssessmentEndpoints();
 app.MapAgentEndpoints();
 
 await app.InitializeDrawbridgeAsync();

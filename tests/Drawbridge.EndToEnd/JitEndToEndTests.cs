@@ -172,4 +172,28 @@ public sealed class JitEndToEndTests(Lab lab) : IClassFixture<Lab>
         Assert.True(verify.Exit == 0, verify.Error);
         Assert.StartsWith("Audit chain intact:", verify.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Assess_RemediateEnablesJit_AndTheMachineBecomesHealthy()
+    {
+        // A machine with an agent credential but no JIT: enrolled here, never started.
+        var token = lab.RunCli("enroll-token", "create").Output.Trim();
+        Shell.Check("ip", "netns", "exec", lab.Ns("other"), lab.Agent, "enroll", "--server", $"http://{Lab.ServerAddress}:5080", "--token", token,
+            "--name", "bare", "--state-dir", Path.Combine(lab.Directory, "bare"));
+        SecurityAssessment Bare(string output) => JsonSerializer.Deserialize(output, DrawbridgeJson.Wire.ArmListSecurityAssessment)!
+            .Value.Single(a => a.Properties!.ResourceDetails!.Id!.EndsWith("/bare", StringComparison.Ordinal));
+
+        var before = lab.RunCli("assess", "-o", "json");
+        Assert.Equal("Unhealthy", Bare(before.Output).Properties!.Status!.Code);
+
+        var remediated = lab.RunCli("assess", "--remediate", "bare");
+        Assert.True(remediated.Exit == 0, remediated.Error);
+        Assert.Contains("Remediated bare", remediated.Output, StringComparison.Ordinal);
+        Assert.Equal("Healthy", Bare(lab.RunCli("assess", "-o", "json").Output).Properties!.Status!.Code);
+        var show = lab.RunCli("jit", "show", "bare", "-o", "json");
+        var ports = JsonSerializer.Deserialize(show.Output, DrawbridgeJson.Wire.JitNetworkAccessPolicy)!.Properties!.VirtualMachines!
+            .Single(m => m.Id!.EndsWith("/bare", StringComparison.Ordinal)).Ports!;
+        Assert.Equal([22, 3389, 5985, 5986], ports.Select(p => p.Number!.Value));
+        Assert.All(ports, p => Assert.Equal(("*", "*", "PT3H"), (p.Protocol, p.AllowedSourceAddressPrefix, p.MaxRequestAccessDuration)));
+    }
 }

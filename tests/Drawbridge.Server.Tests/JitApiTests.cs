@@ -441,6 +441,23 @@ public abstract class JitApiTests(ITestDatabase database) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Assessments_AgentWithoutJitIsUnhealthy_JitMakesItHealthy()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await _server.EnrollAsync("h1");
+        var path = $"{_server.Sub}/providers/Microsoft.Security/assessments?{V}";
+        var before = Assert.Single((await _server.Owner.GetFromJsonAsync(path, DrawbridgeJson.Wire.ArmListSecurityAssessment, ct))!.Value);
+        Assert.Equal(($"{_server.VmId("h1")}/providers/Microsoft.Security/assessments/805651bc-6ecd-4c73-9b55-97a19d0582d0", "Unhealthy", "ManagementPortsUnrestricted"),
+            (before.Id, before.Properties!.Status!.Code, before.Properties.Status.Cause));
+
+        await _server.EnableJitAsync("h1");
+        var after = await _server.Owner.GetFromJsonAsync($"{before.Id}?{V}", DrawbridgeJson.Wire.SecurityAssessment, ct);
+        Assert.Equal("Healthy", after!.Properties!.Status!.Code);
+        Assert.Contains("protects port(s) 22", after.Properties.Status.Description, StringComparison.Ordinal);
+        await Problem.AssertAsync(await _server.Owner.GetAsync($"{_server.VmId("h1")}/providers/Microsoft.Security/assessments/unknown-key?{V}", ct), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
     public async Task Machines_ListAndGet_InComputeShape()
     {
         var ct = TestContext.Current.CancellationToken;

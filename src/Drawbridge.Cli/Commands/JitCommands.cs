@@ -26,14 +26,7 @@ internal static class JitCommands
             using var api = DrawbridgeApi.FromConfig();
             var machine = await VmCommands.GetAsync(api, result.GetValue(vm)!, result.GetValue(Cli.ResourceGroup)!, ct);
             var rules = ParseRules(result.GetValue(ports) ?? [], result.GetValue(maxDuration)!, result.GetValue(sources) ?? []);
-            var policy = await FindPolicyAsync(api, machine.Id!, ct)
-                ?? await api.FindAsync(api.PolicyPath(result.GetValue(Cli.ResourceGroup)!, machine.Location ?? "local", DrawbridgeApi.DefaultPolicyName), DrawbridgeJson.Wire.JitNetworkAccessPolicy, ct)
-                ?? NewPolicy(api, result.GetValue(Cli.ResourceGroup)!, machine.Location ?? "local");
-            var machines = policy.Properties!.VirtualMachines ??= [];
-            machines.RemoveAll(m => SameId(m.Id, machine.Id));
-            machines.Add(new JitNetworkAccessPolicyVirtualMachine { Id = machine.Id, Ports = rules });
-            policy.Properties.Requests = null;
-            var saved = await api.PutAsync(DrawbridgeApi.PolicyPath(policy.Id!), policy, DrawbridgeJson.Wire.JitNetworkAccessPolicy, DrawbridgeJson.Wire.JitNetworkAccessPolicy, ct);
+            var saved = await EnableAsync(api, machine, result.GetValue(Cli.ResourceGroup)!, rules, ct);
             PrintMachine(printer, saved, machine.Id!, $"Just-in-time access enabled on {machine.Name} (policy {saved.Name}).");
             return 0;
         });
@@ -70,6 +63,19 @@ internal static class JitCommands
         });
 
         return new Command("jit", "Just-in-time access configuration") { enable, show, disable };
+    }
+
+    /// <summary>Puts the machine with these rules into its policy, or into its resource group's "default" policy.</summary>
+    public static async Task<JitNetworkAccessPolicy> EnableAsync(DrawbridgeApi api, VirtualMachine machine, string resourceGroup, List<JitNetworkAccessPortRule> rules, CancellationToken ct)
+    {
+        var policy = await FindPolicyAsync(api, machine.Id!, ct)
+            ?? await api.FindAsync(api.PolicyPath(resourceGroup, machine.Location ?? "local", DrawbridgeApi.DefaultPolicyName), DrawbridgeJson.Wire.JitNetworkAccessPolicy, ct)
+            ?? NewPolicy(api, resourceGroup, machine.Location ?? "local");
+        var machines = policy.Properties!.VirtualMachines ??= [];
+        machines.RemoveAll(m => SameId(m.Id, machine.Id));
+        machines.Add(new JitNetworkAccessPolicyVirtualMachine { Id = machine.Id, Ports = rules });
+        policy.Properties.Requests = null;
+        return await api.PutAsync(DrawbridgeApi.PolicyPath(policy.Id!), policy, DrawbridgeJson.Wire.JitNetworkAccessPolicy, DrawbridgeJson.Wire.JitNetworkAccessPolicy, ct);
     }
 
     /// <summary>The policy that lists this machine, if any; a machine is in at most one.</summary>

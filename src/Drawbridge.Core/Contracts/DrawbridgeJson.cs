@@ -20,6 +20,8 @@ namespace Drawbridge.Contracts;
 [JsonSerializable(typeof(EnrollmentTokenCreateRequest))]
 [JsonSerializable(typeof(EnrollmentTokenCreated))]
 [JsonSerializable(typeof(ProblemBody))]
+[JsonSerializable(typeof(SecurityAssessment))]
+[JsonSerializable(typeof(ArmList<SecurityAssessment>))]
 [JsonSerializable(typeof(List<AuditEventView>))]
 [JsonSerializable(typeof(AuditEventView))]
 [JsonSerializable(typeof(AuditVerification))]

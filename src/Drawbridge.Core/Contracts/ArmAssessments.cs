@@ -1,0 +1,31 @@
+namespace Drawbridge.Contracts;
+
+/// <summary>Microsoft.Security/assessments (api-version 2020-01-01), as Defender for Cloud reports a recommendation per resource.</summary>
+public sealed class SecurityAssessment
+{
+    public string? Id { get; set; }
+    public string? Name { get; set; }
+    public string? Type { get; set; }
+    public SecurityAssessmentProperties? Properties { get; set; }
+}
+
+public sealed class SecurityAssessmentProperties
+{
+    public AssessmentResourceDetails? ResourceDetails { get; set; }
+    public string? DisplayName { get; set; }
+    public AssessmentStatus? Status { get; set; }
+}
+
+public sealed class AssessmentResourceDetails
+{
+    public string? Source { get; set; }
+    public string? Id { get; set; }
+}
+
+public sealed class AssessmentStatus
+{
+    /// <summary>Healthy, Unhealthy or NotApplicable.</summary>
+    public string? Code { get; set; }
+    public string? Cause { get; set; }
+    public string? Description { get; set; }
+}
