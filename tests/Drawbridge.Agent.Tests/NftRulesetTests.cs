@@ -41,7 +41,7 @@ public class NftRulesetTests
         var elements = NftRuleset.Elements(state, Now);
         Assert.Equal(
             ["10.0.0.0 . tcp . 22 = 600s", "10.0.0.1 . tcp . 22 = 3600s", "10.0.0.2/31 . tcp . 22 = 600s"],
-            elements.Select(e => $"{NftRuleset.ElementKey(e.Source, e.Protocol, e.Port)} = {e.Remaining.TotalSeconds}s"));
+            elements.Select(e => $"{e.Key} = {e.Remaining.TotalSeconds}s"));
     }
 
     [Fact]
@@ -57,7 +57,7 @@ public class NftRulesetTests
     {
         var state = new DesiredState { Grants = [Grant("2001:db8::1", "*", 3389, TimeSpan.FromMinutes(1)), Grant("10.0.0.1", "tcp", 22, TimeSpan.FromSeconds(-1))] };
         Assert.Equal(["2001:db8::1 . tcp . 3389", "2001:db8::1 . udp . 3389"],
-            NftRuleset.Elements(state, Now).Select(e => NftRuleset.ElementKey(e.Source, e.Protocol, e.Port)));
+            NftRuleset.Elements(state, Now).Select(e => e.Key.ToString()));
     }
 
     [Theory]

@@ -38,9 +38,12 @@ public class GrantLifecycleTests
         }
     }
 
-    [Fact]
-    public void SourcesOf_Revoked_AreExactlyTheLiveStates() =>
-        Assert.Equal(GrantLifecycle.Live, GrantLifecycle.SourcesOf(GrantStatus.Revoked));
+    /// <summary>The stores' "WHERE Status IN Live" for revoke and expiry must match the lifecycle exactly.</summary>
+    [Theory]
+    [InlineData(GrantStatus.Revoked)]
+    [InlineData(GrantStatus.Expired)]
+    public void Live_IsExactlyTheStatesThatCanBeEnded(GrantStatus end) =>
+        Assert.Equal(GrantLifecycle.Live, Enum.GetValues<GrantStatus>().Where(from => GrantLifecycle.CanMove(from, end)));
 
     [Theory]
     [InlineData(GrantStatus.Approved, null, "Initiated", "UserRequested")]

@@ -5,8 +5,17 @@ using Drawbridge.Net;
 
 namespace Drawbridge.Agent.Nftables;
 
+/// <summary>What identifies a grant-set element in the kernel: source, transport and port.</summary>
+internal readonly record struct ElementKey(IpPrefix Source, string Protocol, int Port)
+{
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Source} . {Protocol} . {Port}");
+}
+
 /// <summary>One element of a grant set: who may open which port, for how much longer.</summary>
-internal sealed record GrantElement(IpPrefix Source, string Protocol, int Port, TimeSpan Remaining);
+internal sealed record GrantElement(IpPrefix Source, string Protocol, int Port, TimeSpan Remaining)
+{
+    public ElementKey Key => new(Source, Protocol, Port);
+}
 
 /// <summary>
 /// Renders a desired state as one nft script that replaces table <c>inet drawbridge</c> atomically. Pure: the
@@ -91,15 +100,12 @@ internal static class NftRuleset
     public static string Timeout(TimeSpan remaining) =>
         ((long)Math.Ceiling(remaining.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture) + "ms";
 
-    public static string ElementKey(IpPrefix source, string protocol, int port) =>
-        string.Create(CultureInfo.InvariantCulture, $"{source} . {protocol} . {port}");
-
     private static void RenderSet(StringBuilder sb, string name, string addressType, IEnumerable<GrantElement> elements)
     {
         sb.Append(CultureInfo.InvariantCulture, $"\tset {name} {{\n");
         sb.Append(CultureInfo.InvariantCulture, $"\t\ttype {addressType} . inet_proto . inet_service\n");
         sb.Append("\t\tflags interval,timeout\n");
-        var items = elements.Select(e => $"{ElementKey(e.Source, e.Protocol, e.Port)} timeout {Timeout(e.Remaining)}").ToList();
+        var items = elements.Select(e => $"{e.Key} timeout {Timeout(e.Remaining)}").ToList();
         if (items.Count > 0)
         {
             sb.Append("\t\telements = {\n\t\t\t").Append(string.Join(",\n\t\t\t", items)).Append("\n\t\t}\n");

@@ -44,28 +44,20 @@ internal sealed class NftablesFirewall(INftables nft, string bootFile) : IFirewa
         var actual = ElementKeys(table);
         foreach (var element in NftRuleset.Elements(state, serverNow))
         {
-            var key = NftRuleset.ElementKey(element.Source, element.Protocol, element.Port);
-            if (!actual.Remove(key) && element.Remaining > ExpiryWindow)
+            if (!actual.Remove(element.Key) && element.Remaining > ExpiryWindow)
             {
-                return $"grant element {key} is missing";
+                return $"grant element {element.Key} is missing";
             }
         }
 
-        // Anything left must lie inside a grant that is live (or ended within the window and not yet gone from the kernel).
-        foreach (var key in actual)
-        {
-            var parts = key.Split(" . ");
-            var granted = parts.Length == 3 && IpPrefix.TryParse(parts[0], out var source, out _) && state.Grants.Any(g =>
-                g.EndTimeUtc - serverNow > -ExpiryWindow && g.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) == parts[2]
-                && (g.Protocol == parts[1] || g.Protocol == "*")
-                && IpPrefix.TryParse(g.Source, out var grantSource, out _) && grantSource.Value.Contains(source.Value));
-            if (!granted)
-            {
-                return $"unexpected grant element {key}";
-            }
-        }
-
-        return null;
+        // Anything left must lie inside a grant that is live, or ended within the window and not yet gone from the kernel.
+        var grants = state.Grants
+            .Where(g => g.EndTimeUtc - serverNow > -ExpiryWindow && IpPrefix.TryParse(g.Source, out _, out _))
+            .Select(g => (Source: IpPrefix.Parse(g.Source), g.Protocol, g.Port))
+            .ToList();
+        var unexpected = actual.Where(key => !grants.Any(g =>
+            g.Port == key.Port && (g.Protocol == key.Protocol || g.Protocol == "*") && g.Source.Contains(key.Source)));
+        return unexpected.Select(key => $"unexpected grant element {key}").FirstOrDefault();
     }
 
     /// <summary>
@@ -106,9 +98,9 @@ internal sealed class NftablesFirewall(INftables nft, string bootFile) : IFirewa
         return kept.ToJsonString();
     }
 
-    internal static HashSet<string> ElementKeys(JsonNode? table)
+    internal static HashSet<ElementKey> ElementKeys(JsonNode? table)
     {
-        var keys = new HashSet<string>(StringComparer.Ordinal);
+        var keys = new HashSet<ElementKey>();
         foreach (var item in table?["nftables"]?.AsArray() ?? [])
         {
             if (item?["set"]?["elem"] is not JsonArray elements)
@@ -124,8 +116,10 @@ internal sealed class NftablesFirewall(INftables nft, string bootFile) : IFirewa
                     var source = parts[0] is JsonObject o && o["prefix"] is { } prefix
                         ? $"{prefix["addr"]}/{prefix["len"]}"
                         : parts[0]!.GetValue<string>();
-                    var normalized = IpPrefix.TryParse(source, out var parsed, out _) ? parsed.Value.ToString() : source;
-                    keys.Add($"{normalized} . {parts[1]} . {parts[2]}");
+                    if (IpPrefix.TryParse(source, out var parsed, out _))
+                    {
+                        keys.Add(new ElementKey(parsed.Value, parts[1]!.GetValue<string>(), parts[2]!.GetValue<int>()));
+                    }
                 }
             }
         }

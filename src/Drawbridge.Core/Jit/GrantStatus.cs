@@ -28,6 +28,7 @@ public enum GrantEndReason
 
 public static class GrantLifecycle
 {
+    /// <summary>The enforced states; stores end grants with "WHERE Status IN Live", re-checking in the same statement.</summary>
     public static readonly GrantStatus[] Live = [GrantStatus.Approved, GrantStatus.Active];
 
     public static bool IsTerminal(this GrantStatus status) => status switch
@@ -45,10 +46,6 @@ public static class GrantLifecycle
         (GrantStatus.Active, GrantStatus.Expired or GrantStatus.Revoked) => true,
         _ => false,
     };
-
-    /// <summary>States a grant may be in for the move to <paramref name="to"/> to be legal; stores use it as the WHERE clause.</summary>
-    public static GrantStatus[] SourcesOf(GrantStatus to) =>
-        Enum.GetValues<GrantStatus>().Where(from => CanMove(from, to)).ToArray();
 
     /// <summary>Azure's per-port status: anything not yet ended is "Initiated".</summary>
     public static string ToAzureStatus(this GrantStatus status) => status.IsTerminal() ? "Revoked" : "Initiated";

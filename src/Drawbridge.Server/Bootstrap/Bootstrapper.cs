@@ -56,7 +56,7 @@ internal static partial class Bootstrapper
             }
         }
 
-        app.Services.GetRequiredService<InstallationContext>().Initialize(installation.SubscriptionId, options.Location);
+        app.Services.GetRequiredService<InstallationContext>().Initialize(installation.SubscriptionId);
         Log.Started(logger, installation.SubscriptionId, options.Database.Provider.ToString(), firstStart);
         if (printed.Count > 0)
         {

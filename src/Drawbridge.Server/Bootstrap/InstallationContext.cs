@@ -9,12 +9,5 @@ internal sealed class InstallationContext
 
     public Guid SubscriptionId => _subscriptionId ?? throw new InvalidOperationException("The installation has not been initialized yet.");
 
-    /// <summary>The location every machine of this installation reports (Drawbridge:Location).</summary>
-    public string Location { get; private set; } = "local";
-
-    public void Initialize(Guid subscriptionId, string location)
-    {
-        _subscriptionId = subscriptionId;
-        Location = location;
-    }
+    public void Initialize(Guid subscriptionId) => _subscriptionId = subscriptionId;
 }

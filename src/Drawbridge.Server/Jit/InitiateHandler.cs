@@ -42,8 +42,9 @@ internal sealed class InitiateHandler(
         }
 
         var now = time.GetUtcNow();
+        var observed = ClientAddress.Observed(http);
         var errors = new ValidationErrors();
-        var decisions = await EvaluateAsync(body!, policy, ClientAddress.Observed(http), now, errors, ct);
+        var decisions = await EvaluateAsync(body!, policy, observed, now, errors, ct);
         if (errors.Any)
         {
             await audit.RefuseAsync(http, AuditActions.Initiate, scope, $"{errors.Items[0].Field}: {errors.Items[0].Message}", ct);
@@ -58,7 +59,7 @@ internal sealed class InitiateHandler(
             Requestor = requestor,
             Justification = body!.Justification,
             StartTimeUtc = now,
-            ObservedAddress = ClientAddress.Observed(http).ToString(),
+            ObservedAddress = observed.ToString(),
         };
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);

@@ -2,8 +2,10 @@ using Drawbridge.Contracts;
 using Drawbridge.Server.Bootstrap;
 using Drawbridge.Server.Http;
 using Drawbridge.Server.Identity;
+using Drawbridge.Server.Options;
 using Drawbridge.Server.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Drawbridge.Server.Machines;
 
@@ -21,15 +23,15 @@ internal static class MachineEndpoints
             .AddEndpointFilter<ArmScopeFilter>()
             .RequireAuthorization(Policies.Read);
 
-        sub.MapGet(Provider, (DrawbridgeDbContext db, InstallationContext i, TimeProvider t, CancellationToken ct) => ListAsync(db, i, t, null, ct));
-        sub.MapGet($"resourceGroups/{{resourceGroupName}}/{Provider}", (string resourceGroupName, DrawbridgeDbContext db, InstallationContext i, TimeProvider t, CancellationToken ct)
-            => ListAsync(db, i, t, resourceGroupName, ct));
-        sub.MapGet($"resourceGroups/{{resourceGroupName}}/{Provider}/{{name}}", (string resourceGroupName, string name, DrawbridgeDbContext db, InstallationContext i, TimeProvider t, CancellationToken ct)
-            => GetAsync(db, i, t, resourceGroupName, name, ct));
+        sub.MapGet(Provider, (DrawbridgeDbContext db, InstallationContext i, IOptions<DrawbridgeOptions> o, TimeProvider t, CancellationToken ct) => ListAsync(db, i, o.Value.Location, t, null, ct));
+        sub.MapGet($"resourceGroups/{{resourceGroupName}}/{Provider}", (string resourceGroupName, DrawbridgeDbContext db, InstallationContext i, IOptions<DrawbridgeOptions> o, TimeProvider t, CancellationToken ct)
+            => ListAsync(db, i, o.Value.Location, t, resourceGroupName, ct));
+        sub.MapGet($"resourceGroups/{{resourceGroupName}}/{Provider}/{{name}}", (string resourceGroupName, string name, DrawbridgeDbContext db, InstallationContext i, IOptions<DrawbridgeOptions> o, TimeProvider t, CancellationToken ct)
+            => GetAsync(db, i, o.Value.Location, t, resourceGroupName, name, ct));
         return app;
     }
 
-    private static async Task<IResult> ListAsync(DrawbridgeDbContext db, InstallationContext installation, TimeProvider time, string? resourceGroup, CancellationToken ct)
+    private static async Task<IResult> ListAsync(DrawbridgeDbContext db, InstallationContext installation, string location, TimeProvider time, string? resourceGroup, CancellationToken ct)
     {
         var query = db.Machines.AsNoTracking();
         if (resourceGroup is not null)
@@ -40,11 +42,11 @@ internal static class MachineEndpoints
 
         var machines = await query.OrderBy(m => m.ResourceGroup).ThenBy(m => m.NameKey).ToListAsync(ct);
         var protectedIds = (await db.JitPolicyPorts.AsNoTracking().Select(p => p.MachineId).Distinct().ToListAsync(ct)).ToHashSet();
-        var list = new ArmList<VirtualMachine> { Value = machines.Select(m => ToArm(m, installation, protectedIds.Contains(m.Id), time.GetUtcNow())).ToList() };
+        var list = new ArmList<VirtualMachine> { Value = machines.Select(m => ToArm(m, installation, location, protectedIds.Contains(m.Id), time.GetUtcNow())).ToList() };
         return TypedResults.Json(list, DrawbridgeJson.Wire.ArmListVirtualMachine);
     }
 
-    private static async Task<IResult> GetAsync(DrawbridgeDbContext db, InstallationContext installation, TimeProvider time, string resourceGroup, string name, CancellationToken ct)
+    private static async Task<IResult> GetAsync(DrawbridgeDbContext db, InstallationContext installation, string location, TimeProvider time, string resourceGroup, string name, CancellationToken ct)
     {
         var rgKey = ArmIds.Key(resourceGroup);
         var key = ArmIds.Key(name);
@@ -55,15 +57,15 @@ internal static class MachineEndpoints
         }
 
         var jit = await db.JitPolicyPorts.AnyAsync(p => p.MachineId == machine.Id, ct);
-        return TypedResults.Json(ToArm(machine, installation, jit, time.GetUtcNow()), DrawbridgeJson.Wire.VirtualMachine);
+        return TypedResults.Json(ToArm(machine, installation, location, jit, time.GetUtcNow()), DrawbridgeJson.Wire.VirtualMachine);
     }
 
-    private static VirtualMachine ToArm(Machine m, InstallationContext installation, bool jitEnabled, DateTimeOffset now) => new()
+    private static VirtualMachine ToArm(Machine m, InstallationContext installation, string location, bool jitEnabled, DateTimeOffset now) => new()
     {
         Id = ArmIds.VirtualMachine(installation.SubscriptionId, m.ResourceGroup, m.Name),
         Name = m.Name,
         Type = ArmIds.VirtualMachineType,
-        Location = installation.Location,
+        Location = location,
         Properties = new VirtualMachineProperties
         {
             VmId = m.Id.ToString(),

@@ -44,7 +44,7 @@ internal sealed class BootstrapOptions
 internal sealed class JitOptions
 {
     /// <summary>Shortest grant and shortest policy maximum; PT5M as in Azure. Labs and tests lower it to seconds.</summary>
-    public string MinimumRequestDuration { get; set; } = "PT5M";
+    public string MinimumRequestDuration { get; set; } = JitDuration.ToIso(JitDuration.DefaultMinimum);
 
     public TimeSpan MinimumRequestDurationValue => JitDuration.Parse(MinimumRequestDuration);
 }

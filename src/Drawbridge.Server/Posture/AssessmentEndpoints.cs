@@ -29,8 +29,10 @@ internal static class AssessmentEndpoints
         sub.MapGet($"resourceGroups/{{resourceGroupName}}/providers/Microsoft.Compute/virtualMachines/{{name}}/providers/Microsoft.Security/assessments/{{key}}",
             async (string resourceGroupName, string name, string key, DrawbridgeDbContext db, InstallationContext i, CancellationToken ct) =>
             {
-                var list = await ListAsync(db, i, (ArmIds.Key(resourceGroupName), ArmIds.Key(name)), ct);
-                return !string.Equals(key, JitAssessmentKey, StringComparison.OrdinalIgnoreCase) || list.Value.Count == 0
+                var list = string.Equals(key, JitAssessmentKey, StringComparison.OrdinalIgnoreCase)
+                    ? await ListAsync(db, i, (ArmIds.Key(resourceGroupName), ArmIds.Key(name)), ct)
+                    : new ArmList<SecurityAssessment>();
+                return list.Value.Count == 0
                     ? Problems.NotFound($"The assessment '{key}' of virtual machine '{name}' could not be found.")
                     : TypedResults.Json(list.Value[0], DrawbridgeJson.Wire.SecurityAssessment);
             });
