@@ -28,17 +28,14 @@ internal static class AssessCommands
 
             var path = DrawbridgeApi.WithVersion($"{api.Subscription}/providers/Microsoft.Security/assessments", DrawbridgeApi.SecurityApiVersion);
             var assessments = await api.GetAsync(path, DrawbridgeJson.Wire.ArmListSecurityAssessment, ct);
-            if (printer.Json)
+            printer.Show(assessments, DrawbridgeJson.Indented.ArmListSecurityAssessment, () =>
             {
-                printer.Write(assessments, DrawbridgeJson.Indented.ArmListSecurityAssessment);
-                return 0;
-            }
-
-            printer.Line("Management ports of virtual machines should be protected with just-in-time network access control");
-            printer.Table(["MACHINE", "STATE", "REASON"], assessments.Value.Select(a => new[]
-            {
-                Printer.Name(a.Properties?.ResourceDetails?.Id), a.Properties?.Status?.Code ?? "", a.Properties?.Status?.Description ?? "",
-            }));
+                printer.Line("Management ports of virtual machines should be protected with just-in-time network access control");
+                printer.Table(["MACHINE", "STATE", "REASON"], assessments.Value.Select(a => new[]
+                {
+                    Printer.Name(a.Properties?.ResourceDetails?.Id), a.Properties?.Status?.Code ?? "", a.Properties?.Status?.Description ?? "",
+                }));
+            });
             return 0;
         });
         return assess;

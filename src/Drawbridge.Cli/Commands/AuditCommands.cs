@@ -20,17 +20,14 @@ internal static class AuditCommands
         {
             using var api = DrawbridgeApi.FromConfig();
             var events = await api.GetAsync(Query("api/v1/audit", result, since, actor, scope, limit), DrawbridgeJson.Wire.ListAuditEventView, ct);
-            if (printer.Json)
+            printer.Show(events, DrawbridgeJson.Indented.ListAuditEventView, () =>
             {
-                printer.Write(events, DrawbridgeJson.Indented.ListAuditEventView);
-                return 0;
-            }
-
-            printer.Table(["#", "TIME", "ACTOR", "ACTION", "RESULT", "SCOPE", "REASON"], events.Select(e => new[]
-            {
-                e.Sequence.ToString(CultureInfo.InvariantCulture), e.TimeUtc.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture),
-                e.Actor ?? "", ShortAction(e.Action), e.Result ?? "", e.Scope ?? "", e.Reason ?? "",
-            }));
+                printer.Table(["#", "TIME", "ACTOR", "ACTION", "RESULT", "SCOPE", "REASON"], events.Select(e => new[]
+                {
+                    e.Sequence.ToString(CultureInfo.InvariantCulture), e.TimeUtc.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                    e.Actor ?? "", ShortAction(e.Action), e.Result ?? "", e.Scope ?? "", e.Reason ?? "",
+                }));
+            });
             return 0;
         });
 

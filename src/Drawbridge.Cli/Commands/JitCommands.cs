@@ -141,19 +141,16 @@ internal static class JitCommands
     private static void PrintMachine(Printer printer, JitNetworkAccessPolicy policy, string machineId, string title)
     {
         var entry = policy.Properties?.VirtualMachines?.FirstOrDefault(m => SameId(m.Id, machineId));
-        if (printer.Json)
+        printer.Show(policy, DrawbridgeJson.Indented.JitNetworkAccessPolicy, () =>
         {
-            printer.Write(policy, DrawbridgeJson.Indented.JitNetworkAccessPolicy);
-            return;
-        }
-
-        printer.Line(title);
-        printer.Table(["PORT", "PROTOCOL", "ALLOWED SOURCES", "MAX DURATION"], (entry?.Ports ?? []).Select(p => new[]
-        {
-            p.Number?.ToString(CultureInfo.InvariantCulture) ?? "",
-            p.Protocol ?? "*",
-            p.AllowedSourceAddressPrefix ?? string.Join(", ", p.AllowedSourceAddressPrefixes ?? []),
-            JitDuration.TryParse(p.MaxRequestAccessDuration, out var span) ? JitDuration.ToShort(span) : p.MaxRequestAccessDuration ?? "",
-        }));
+            printer.Line(title);
+            printer.Table(["PORT", "PROTOCOL", "ALLOWED SOURCES", "MAX DURATION"], (entry?.Ports ?? []).Select(p => new[]
+            {
+                p.Number?.ToString(CultureInfo.InvariantCulture) ?? "",
+                p.Protocol ?? "*",
+                p.AllowedSourceAddressPrefix ?? string.Join(", ", p.AllowedSourceAddressPrefixes ?? []),
+                JitDuration.TryParse(p.MaxRequestAccessDuration, out var span) ? JitDuration.ToShort(span) : p.MaxRequestAccessDuration ?? "",
+            }));
+        });
     }
 }

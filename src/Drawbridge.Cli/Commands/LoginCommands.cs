@@ -17,12 +17,8 @@ internal static class LoginCommands
             using var api = new DrawbridgeApi(url, result.GetValue(token)!, "");
             var me = await api.GetAsync("api/v1/whoami", DrawbridgeJson.Wire.WhoAmI, ct);
             new ClientConfig { Server = url, Token = result.GetValue(token)!, SubscriptionId = me.SubscriptionId! }.Save();
-            if (printer.Json)
-            {
-                printer.Write(me, DrawbridgeJson.Indented.WhoAmI);
-            }
-
-            printer.Line($"Logged in to {url} as {me.Principal} ({me.Role}). The server sees you at {me.ObservedAddress}.");
+            printer.Show(me, DrawbridgeJson.Indented.WhoAmI,
+                () => printer.Line($"Logged in to {url} as {me.Principal} ({me.Role}). The server sees you at {me.ObservedAddress}."));
             return 0;
         });
         return command;
@@ -38,14 +34,11 @@ internal static class LoginCommands
             using var api = DrawbridgeApi.FromConfig();
             var body = new EnrollmentTokenCreateRequest { Uses = result.GetValue(uses), Ttl = result.GetValue(ttl) };
             var created = await api.PostAsync("api/v1/enrollment-tokens", body, DrawbridgeJson.Wire.EnrollmentTokenCreateRequest, DrawbridgeJson.Wire.EnrollmentTokenCreated, ct);
-            if (printer.Json)
+            printer.Show(created, DrawbridgeJson.Indented.EnrollmentTokenCreated, () =>
             {
-                printer.Write(created, DrawbridgeJson.Indented.EnrollmentTokenCreated);
-                return 0;
-            }
-
-            Console.Out.WriteLine(created.Token);
-            await Console.Error.WriteLineAsync($"({created.Uses} use(s), valid until {created.ExpiresUtc.UtcDateTime:u}; on the host: drawbridge-agent enroll --server URL --token TOKEN)");
+                Console.Out.WriteLine(created.Token);
+                Console.Error.WriteLine($"({created.Uses} use(s), valid until {created.ExpiresUtc.UtcDateTime:u}; on the host: drawbridge-agent enroll --server URL --token TOKEN)");
+            });
             return 0;
         });
         return new Command("enroll-token", "Tokens that let agents enroll") { create };

@@ -47,19 +47,16 @@ internal static class RequestCommands
         {
             using var api = DrawbridgeApi.FromConfig();
             var requests = await api.GetAsync(api.RequestsPath(result.GetValue(active)), DrawbridgeJson.Wire.ArmListJitNetworkAccessRequest, ct);
-            if (printer.Json)
+            printer.Show(requests, DrawbridgeJson.Indented.ArmListJitNetworkAccessRequest, () =>
             {
-                printer.Write(requests, DrawbridgeJson.Indented.ArmListJitNetworkAccessRequest);
-                return 0;
-            }
-
-            var now = DateTimeOffset.UtcNow;
-            printer.Table(["ID", "REQUESTOR", "MACHINE", "PORT", "SOURCE", "STATE", "ENDS"], requests.Value.SelectMany(r =>
-                r.VirtualMachines.SelectMany(m => m.Ports.Select(p => new[]
-                {
-                    Printer.Name(r.Id), r.Requestor ?? "", Printer.Name(m.Id), $"{p.Number}/{p.Protocol}", Printer.Sources(p),
-                    p.State ?? p.Status ?? "", Printer.When(p.EndTimeUtc, now),
-                }))));
+                var now = DateTimeOffset.UtcNow;
+                printer.Table(["ID", "REQUESTOR", "MACHINE", "PORT", "SOURCE", "STATE", "ENDS"], requests.Value.SelectMany(r =>
+                    r.VirtualMachines.SelectMany(m => m.Ports.Select(p => new[]
+                    {
+                        Printer.Name(r.Id), r.Requestor ?? "", Printer.Name(m.Id), $"{p.Number}/{p.Protocol}", Printer.Sources(p),
+                        p.State ?? p.Status ?? "", Printer.When(p.EndTimeUtc, now),
+                    }))));
+            });
             return 0;
         });
         return new Command("requests", "Access requests") { list };
@@ -73,13 +70,10 @@ internal static class RequestCommands
         {
             using var api = DrawbridgeApi.FromConfig();
             var request = await api.PostAsync(api.RequestPath(result.GetValue(id)!, "/revoke"), DrawbridgeJson.Wire.JitNetworkAccessRequest, ct);
-            if (printer.Json)
+            printer.Show(request, DrawbridgeJson.Indented.JitNetworkAccessRequest, () =>
             {
-                printer.Write(request, DrawbridgeJson.Indented.JitNetworkAccessRequest);
-                return 0;
-            }
-
-            printer.Line($"Revoked request {Printer.Name(request.Id)}.");
+                printer.Line($"Revoked request {Printer.Name(request.Id)}.");
+            });
             return 0;
         });
         return command;
@@ -176,24 +170,19 @@ internal static class RequestCommands
         Drawbridge.Jit.JitDuration.TryParse(result.GetValue(WaitTimeout), out var timeout) ? timeout
             : throw new CliException($"--wait-timeout '{result.GetValue(WaitTimeout)}' is not a duration (e.g. 60s).");
 
-    private static void Print(Printer printer, JitNetworkAccessRequest request)
-    {
-        if (printer.Json)
+    private static void Print(Printer printer, JitNetworkAccessRequest request) =>
+        printer.Show(request, DrawbridgeJson.Indented.JitNetworkAccessRequest, () =>
         {
-            printer.Write(request, DrawbridgeJson.Indented.JitNetworkAccessRequest);
-            return;
-        }
-
-        var now = DateTimeOffset.UtcNow;
-        foreach (var machine in request.VirtualMachines)
-        {
-            foreach (var port in machine.Ports)
+            var now = DateTimeOffset.UtcNow;
+            foreach (var machine in request.VirtualMachines)
             {
-                var verb = port.State == "Active" ? "Open" : "Accepted";
-                printer.Line($"{verb}: {Printer.Name(machine.Id)} port {port.Number}/{port.Protocol} for {Printer.Sources(port)} until {Printer.When(port.EndTimeUtc, now)}");
+                foreach (var port in machine.Ports)
+                {
+                    var verb = port.State == "Active" ? "Open" : "Accepted";
+                    printer.Line($"{verb}: {Printer.Name(machine.Id)} port {port.Number}/{port.Protocol} for {Printer.Sources(port)} until {Printer.When(port.EndTimeUtc, now)}");
+                }
             }
-        }
 
-        printer.Line($"Request {Printer.Name(request.Id)}; end it early with: drawbridge revoke {Printer.Name(request.Id)}");
-    }
+            printer.Line($"Request {Printer.Name(request.Id)}; end it early with: drawbridge revoke {Printer.Name(request.Id)}");
+        });
 }

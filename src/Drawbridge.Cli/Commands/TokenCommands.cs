@@ -20,14 +20,11 @@ internal static class TokenCommands
             using var api = DrawbridgeApi.FromConfig();
             var body = new ApiTokenCreateRequest { Principal = result.GetValue(principal), Role = result.GetValue(role), Ttl = result.GetValue(ttl), Description = result.GetValue(description) };
             var token = await api.PostAsync("api/v1/tokens", body, DrawbridgeJson.Wire.ApiTokenCreateRequest, DrawbridgeJson.Wire.ApiTokenView, ct);
-            if (printer.Json)
+            printer.Show(token, DrawbridgeJson.Indented.ApiTokenView, () =>
             {
-                printer.Write(token, DrawbridgeJson.Indented.ApiTokenView);
-                return 0;
-            }
-
-            Console.Out.WriteLine(token.Token);
-            await Console.Error.WriteLineAsync($"(token {token.Id} for {token.Principal} as {token.Role}; shown once: drawbridge login --server URL --token TOKEN)");
+                Console.Out.WriteLine(token.Token);
+                Console.Error.WriteLine($"(token {token.Id} for {token.Principal} as {token.Role}; shown once: drawbridge login --server URL --token TOKEN)");
+            });
             return 0;
         });
 
@@ -36,19 +33,16 @@ internal static class TokenCommands
         {
             using var api = DrawbridgeApi.FromConfig();
             var tokens = await api.GetAsync("api/v1/tokens", DrawbridgeJson.Wire.ListApiTokenView, ct);
-            if (printer.Json)
+            printer.Show(tokens, DrawbridgeJson.Indented.ListApiTokenView, () =>
             {
-                printer.Write(tokens, DrawbridgeJson.Indented.ListApiTokenView);
-                return 0;
-            }
-
-            var now = DateTimeOffset.UtcNow;
-            printer.Table(["ID", "PRINCIPAL", "ROLE", "STATE", "EXPIRES", "DESCRIPTION"], tokens.Select(t => new[]
-            {
-                t.Id ?? "", t.Principal ?? "", t.Role ?? "",
-                t.RevokedUtc is not null ? "revoked" : t.ExpiresUtc <= now ? "expired" : "active",
-                t.ExpiresUtc is { } e ? Printer.When(e, now) : "never", t.Description ?? "",
-            }));
+                var now = DateTimeOffset.UtcNow;
+                printer.Table(["ID", "PRINCIPAL", "ROLE", "STATE", "EXPIRES", "DESCRIPTION"], tokens.Select(t => new[]
+                {
+                    t.Id ?? "", t.Principal ?? "", t.Role ?? "",
+                    t.RevokedUtc is not null ? "revoked" : t.ExpiresUtc <= now ? "expired" : "active",
+                    t.ExpiresUtc is { } e ? Printer.When(e, now) : "never", t.Description ?? "",
+                }));
+            });
             return 0;
         });
 
@@ -58,13 +52,10 @@ internal static class TokenCommands
         {
             using var api = DrawbridgeApi.FromConfig();
             var token = await api.DeleteAsync($"api/v1/tokens/{Uri.EscapeDataString(result.GetValue(id)!)}", DrawbridgeJson.Wire.ApiTokenView, ct);
-            if (printer.Json)
+            printer.Show(token, DrawbridgeJson.Indented.ApiTokenView, () =>
             {
-                printer.Write(token, DrawbridgeJson.Indented.ApiTokenView);
-                return 0;
-            }
-
-            printer.Line($"Revoked token {token.Id} of {token.Principal}.");
+                printer.Line($"Revoked token {token.Id} of {token.Principal}.");
+            });
             return 0;
         });
 

@@ -13,21 +13,18 @@ internal static class VmCommands
         {
             using var api = DrawbridgeApi.FromConfig();
             var machines = await api.GetAsync(api.MachinesPath(), DrawbridgeJson.Wire.ArmListVirtualMachine, ct);
-            if (printer.Json)
+            printer.Show(machines, DrawbridgeJson.Indented.ArmListVirtualMachine, () =>
             {
-                printer.Write(machines, DrawbridgeJson.Indented.ArmListVirtualMachine);
-                return 0;
-            }
-
-            printer.Table(["NAME", "RESOURCE GROUP", "JIT", "AGENT", "APPLIED/DESIRED", "ADDRESSES"], machines.Value.Select(m => new[]
-            {
-                m.Name ?? "",
-                ResourceGroupOf(m.Id),
-                m.Properties?.JitEnabled == true ? "enabled" : "-",
-                m.Properties?.Agent?.Status ?? "none",
-                m.Properties?.Agent is { } a ? $"{a.AppliedVersion}/{a.DesiredVersion}" : "-",
-                string.Join(", ", m.Properties?.Addresses ?? []),
-            }));
+                printer.Table(["NAME", "RESOURCE GROUP", "JIT", "AGENT", "APPLIED/DESIRED", "ADDRESSES"], machines.Value.Select(m => new[]
+                {
+                    m.Name ?? "",
+                    ResourceGroupOf(m.Id),
+                    m.Properties?.JitEnabled == true ? "enabled" : "-",
+                    m.Properties?.Agent?.Status ?? "none",
+                    m.Properties?.Agent is { } a ? $"{a.AppliedVersion}/{a.DesiredVersion}" : "-",
+                    string.Join(", ", m.Properties?.Addresses ?? []),
+                }));
+            });
             return 0;
         });
         return new Command("vm", "Machines") { list };

@@ -22,6 +22,19 @@ internal sealed class Printer(OutputFormat format, TextWriter? writer = null)
 
     public void Write<T>(T value, JsonTypeInfo<T> type) => _out.WriteLine(JsonSerializer.Serialize(value, type));
 
+    /// <summary>The API's own object with -o json; otherwise the human form.</summary>
+    public void Show<T>(T value, JsonTypeInfo<T> type, Action human)
+    {
+        if (Json)
+        {
+            Write(value, type);
+        }
+        else
+        {
+            human();
+        }
+    }
+
     public void Line(string text)
     {
         if (!Json)
