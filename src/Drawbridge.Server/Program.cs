@@ -26,7 +26,9 @@ builder.Services.AddDrawbridgeStorage(options);
 builder.Services.AddDrawbridgeHttp(options);
 builder.Services.AddAuthentication(BearerAuthenticationHandler.SchemeName)
     .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null);
-builder.Services.AddDrawbridgeAuthorization();
+builder.Services.AddAuthorization();
+builder.Services.AddHttpContextAccessor();
+builder.Services.AddScoped<CallerPermissions>();
 builder.Services.AddScoped<AuditLog>();
 builder.Services.AddAgents();
 builder.Services.AddJit();
@@ -36,13 +38,19 @@ app.UseDrawbridgeHttp();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
-app.MapAdminEndpoints();
-app.MapTokenEndpoints();
-app.MapAuditEndpoints();
-app.MapMachineEndpoints();
-app.MapJitEndpoints();
-app.MapAssessmentEndpoints();
-app.MapAgentEndpoints();
+
+// Every endpoint is authenticated unless it says AllowAnonymous, and authorized by the action it declares.
+var endpoints = app.MapGroup("").RequireAuthorization().AddEndpointFilter<ScopeAuthorizationFilter>();
+endpoints.MapAdminEndpoints();
+endpoints.MapTokenEndpoints();
+endpoints.MapUserEndpoints();
+endpoints.MapRoleAssignmentEndpoints();
+endpoints.MapAuditEndpoints();
+endpoints.MapMachineEndpoints();
+endpoints.MapJitEndpoints();
+endpoints.MapAssessmentEndpoints();
+endpoints.MapAgentEndpoints();
+((IEndpointRouteBuilder)app).DataSources.EnsureEveryEndpointDeclaresAnAction();
 
 await app.InitializeDrawbridgeAsync();
 await app.RunAsync();

@@ -36,7 +36,7 @@ internal static class Problem
 }
 
 /// <summary>Everything a refused request must leave untouched.</summary>
-internal sealed record StoreSnapshot(int Policies, int Ports, int Requests, string Grants, long Versions, int Machines)
+internal sealed record StoreSnapshot(int Policies, int Ports, int Requests, string Grants, long Versions, int Machines, int Users, int Assignments, int Tokens, int DisabledUsers)
 {
     public static Task<StoreSnapshot> TakeAsync(TestServer server) => server.DbAsync(async db => new StoreSnapshot(
         await db.JitPolicies.CountAsync(),
@@ -44,7 +44,11 @@ internal sealed record StoreSnapshot(int Policies, int Ports, int Requests, stri
         await db.AccessRequests.CountAsync(),
         string.Join(",", (await db.Grants.Select(g => new { g.Id, g.Status }).ToListAsync()).OrderBy(g => g.Id).Select(g => $"{g.Id}:{g.Status}")),
         (await db.Machines.Select(m => m.StateVersion).ToListAsync()).Sum(),
-        await db.Machines.CountAsync()));
+        await db.Machines.CountAsync(),
+        await db.Users.CountAsync(),
+        await db.RoleAssignments.CountAsync(),
+        await db.ApiTokens.CountAsync(t => t.RevokedUtc == null),
+        await db.Users.CountAsync(u => u.DisabledUtc != null)));
 }
 
 internal static class Responses
@@ -54,6 +58,13 @@ internal static class Responses
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Accepted || response.StatusCode == HttpStatusCode.OK, $"{response.StatusCode}: {text}");
         return System.Text.Json.JsonSerializer.Deserialize(text, DrawbridgeJson.Wire.JitNetworkAccessRequest)!;
+    }
+
+    public static async Task<string> CreatedAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"{response.StatusCode}: {text}");
+        return text;
     }
 
     public static string Guid(this JitNetworkAccessRequest request) => request.Id![(request.Id!.LastIndexOf('/') + 1)..];

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
+using Drawbridge.Authorization;
 using Drawbridge.Contracts;
 using Drawbridge.Server.Identity;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 
 namespace Drawbridge.Server.Tests;
@@ -60,10 +62,10 @@ public abstract class AuditAndTokenTests(ITestDatabase database) : IAsyncLifetim
         var lines = await _server.Owner.GetStringAsync("/api/v1/audit?format=jsonl", ct);
         Assert.All(lines.TrimEnd('\n').Split('\n'), line => Assert.NotNull(System.Text.Json.JsonSerializer.Deserialize(line, DrawbridgeJson.Wire.AuditEventView)));
         await Problem.AssertAsync(await _server.Owner.GetAsync("/api/v1/audit?since=yesterdayish", ct), HttpStatusCode.BadRequest, "since");
-        var requester = _server.Client(await _server.CreateUserTokenAsync("alice", Roles.JitRequester));
+        var requester = _server.Client(await _server.CreateUserTokenAsync("alice", "JitRequester"));
         await Problem.AssertAsync(await requester.GetAsync("/api/v1/audit", ct), HttpStatusCode.Forbidden);
         var refused = await _server.Owner.GetFromJsonAsync("/api/v1/audit?actor=alice", DrawbridgeJson.Wire.ListAuditEventView, ct);
-        Assert.Equal(("Refused", "/api/v1/audit"), (Assert.Single(refused!).Result, refused![0].Scope));
+        Assert.Equal(("Refused", Actions.AuditRead, _server.Sub.ToLowerInvariant()), (Assert.Single(refused!).Result, refused![0].Action, refused[0].Scope));
     }
 
     [Fact]
@@ -117,15 +119,26 @@ public abstract class AuditAndTokenTests(ITestDatabase database) : IAsyncLifetim
     public async Task Tokens_CreateShowOnce_ListWithoutSecret_RevokeStopsAtOnce()
     {
         var ct = TestContext.Current.CancellationToken;
-        var created = await _server.Owner.PostAsJsonAsync("/api/v1/tokens", new ApiTokenCreateRequest { Principal = "alice", Role = "jitrequester", Ttl = "30d" }, DrawbridgeJson.Wire.ApiTokenCreateRequest, ct);
+        await Responses.CreatedAsync(await _server.Owner.PostAsJsonAsync("/api/v1/users", new UserCreateRequest { Name = "Alice" }, DrawbridgeJson.Wire.UserCreateRequest, ct));
+        await Responses.CreatedAsync(await _server.Owner.PostAsJsonAsync("/api/v1/role-assignments",
+            new RoleAssignmentCreateRequest { Principal = "alice", Role = "jitrequester" }, DrawbridgeJson.Wire.RoleAssignmentCreateRequest, ct));
+        var created = await _server.Owner.PostAsJsonAsync("/api/v1/tokens", new ApiTokenCreateRequest { Principal = "ALICE", Ttl = "30d" }, DrawbridgeJson.Wire.ApiTokenCreateRequest, ct);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var token = (await created.Content.ReadFromJsonAsync(DrawbridgeJson.Wire.ApiTokenView, ct))!;
         Assert.StartsWith("dbt_", token.Token, StringComparison.Ordinal);
-        Assert.Equal(("alice", Roles.JitRequester), (token.Principal, token.Role));
+        Assert.Equal("alice", token.Principal);
 
         var alice = _server.Client(token.Token);
-        Assert.Equal("JitRequester", (await alice.GetFromJsonAsync("/api/v1/whoami", DrawbridgeJson.Wire.WhoAmI, ct))!.Role);
-        await Problem.AssertAsync(await alice.GetAsync("/api/v1/tokens", ct), HttpStatusCode.Forbidden);
+        var me = (await alice.GetFromJsonAsync("/api/v1/whoami", DrawbridgeJson.Wire.WhoAmI, ct))!;
+        Assert.Equal(("alice", "JitRequester"), (me.Principal, Assert.Single(me.Roles).Role));
+
+        // Alice manages her own tokens only: she sees hers, not the owner's, and cannot make one for anybody else.
+        var own = (await alice.GetFromJsonAsync("/api/v1/tokens", DrawbridgeJson.Wire.ListApiTokenView, ct))!;
+        Assert.Equal([token.Id], own.Select(t => t.Id));
+        await Problem.AssertAsync(await alice.PostAsJsonAsync("/api/v1/tokens", new ApiTokenCreateRequest { Principal = "owner" }, DrawbridgeJson.Wire.ApiTokenCreateRequest, ct), HttpStatusCode.Forbidden);
+        var ownerToken = (await _server.Owner.GetFromJsonAsync("/api/v1/tokens", DrawbridgeJson.Wire.ListApiTokenView, ct))!.First(t => t.Principal == "owner");
+        await Problem.AssertAsync(await alice.DeleteAsync($"/api/v1/tokens/{ownerToken.Id}", ct), HttpStatusCode.NotFound);
+        Assert.Null(ownerToken.RevokedUtc);
 
         var listed = await _server.Owner.GetStringAsync("/api/v1/tokens", ct);
         Assert.Contains("alice", listed, StringComparison.Ordinal);
@@ -137,10 +150,11 @@ public abstract class AuditAndTokenTests(ITestDatabase database) : IAsyncLifetim
     }
 
     [Theory]
-    [InlineData("""{"principal":"","role":"Owner"}""", "principal")]
-    [InlineData("""{"principal":"system","role":"Owner"}""", "principal")]
-    [InlineData("""{"principal":"bob","role":"Root"}""", "role")]
-    [InlineData("""{"principal":"bob","role":"Owner","ttl":"P100Y"}""", "ttl")]
+    [InlineData("""{"principal":""}""", "principal")]
+    [InlineData("""{"principal":"system"}""", "principal")]
+    [InlineData("""{"principal":"agent:h1"}""", "principal")]
+    [InlineData("""{"principal":"nobody-by-that-name"}""", "principal")]
+    [InlineData("""{"ttl":"P100Y"}""", "ttl")]
     public async Task Tokens_BadInput_IsRefusedAndCreatesNothing(string json, string field)
     {
         var before = await _server.DbAsync(db => db.ApiTokens.CountAsync());
@@ -149,10 +163,54 @@ public abstract class AuditAndTokenTests(ITestDatabase database) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Users_DisabledUser_IsShutOutAtOnce_AndCannotDisableThemselves()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var bob = _server.Client(await _server.CreateUserTokenAsync("bob", "SecurityReader"));
+        Assert.Equal(HttpStatusCode.OK, (await bob.GetAsync("/api/v1/whoami", ct)).StatusCode);
+        await Problem.AssertAsync(await bob.PostAsync("/api/v1/users/bob/disable", null, ct), HttpStatusCode.Forbidden);
+        await Problem.AssertAsync(await _server.Owner.PostAsync("/api/v1/users/owner/disable", null, ct), HttpStatusCode.Conflict, "name");
+
+        var disabled = await _server.Owner.PostAsync("/api/v1/users/BOB/disable", null, ct);
+        Assert.NotNull((await disabled.Content.ReadFromJsonAsync(DrawbridgeJson.Wire.UserView, ct))!.DisabledUtc);
+        await Problem.AssertAsync(await bob.GetAsync("/api/v1/whoami", ct), HttpStatusCode.Unauthorized);
+        var refused = await _server.Owner.GetFromJsonAsync($"/api/v1/audit?since=1m", DrawbridgeJson.Wire.ListAuditEventView, ct);
+        Assert.Contains(refused!, e => e.Action == Actions.Authenticate && e.Result == "Refused" && e.Reason == "user 'bob' is disabled");
+
+        Assert.Equal(HttpStatusCode.OK, (await _server.Owner.PostAsync("/api/v1/users/bob/enable", null, ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await bob.GetAsync("/api/v1/whoami", ct)).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("""{"name":"","password":"long-enough-password"}""", "name")]
+    [InlineData("""{"name":"has space"}""", "name")]
+    [InlineData("""{"name":"carol","password":"short"}""", "password")]
+    [InlineData("""{"name":"owner"}""", "name")]
+    public async Task Users_BadInput_IsRefusedAndCreatesNothing(string json, string field)
+    {
+        var before = await _server.DbAsync(db => db.Users.CountAsync());
+        var response = await _server.Owner.PostAsync("/api/v1/users", TestServer.Json(json), TestContext.Current.CancellationToken);
+        await Problem.AssertAsync(response, response.StatusCode == HttpStatusCode.Conflict ? HttpStatusCode.Conflict : HttpStatusCode.BadRequest, field);
+        Assert.Equal(before, await _server.DbAsync(db => db.Users.CountAsync()));
+    }
+
+    [Fact]
+    public async Task Users_PasswordIsStoredHashed()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await Responses.CreatedAsync(await _server.Owner.PostAsJsonAsync("/api/v1/users",
+            new UserCreateRequest { Name = "carol", Password = "correct horse battery staple" }, DrawbridgeJson.Wire.UserCreateRequest, ct));
+        var stored = await _server.DbAsync(db => db.Users.SingleAsync(u => u.Name == "carol", ct));
+        Assert.DoesNotContain("horse", stored.PasswordHash, StringComparison.Ordinal);
+        Assert.Equal(PasswordVerificationResult.Success, UserEndpoints.Hasher.VerifyHashedPassword(stored, stored.PasswordHash!, "correct horse battery staple"));
+        Assert.Equal(PasswordVerificationResult.Failed, UserEndpoints.Hasher.VerifyHashedPassword(stored, stored.PasswordHash!, "correct horse battery stapler"));
+    }
+
+    [Fact]
     public async Task Tokens_ExpiredToken_IsRefused()
     {
         var ct = TestContext.Current.CancellationToken;
-        var created = await _server.Owner.PostAsJsonAsync("/api/v1/tokens", new ApiTokenCreateRequest { Principal = "temp", Role = "SecurityReader", Ttl = "10m" }, DrawbridgeJson.Wire.ApiTokenCreateRequest, ct);
+        var created = await _server.Owner.PostAsJsonAsync("/api/v1/tokens", new ApiTokenCreateRequest { Ttl = "10m" }, DrawbridgeJson.Wire.ApiTokenCreateRequest, ct);
         var token = (await created.Content.ReadFromJsonAsync(DrawbridgeJson.Wire.ApiTokenView, ct))!;
         var temp = _server.Client(token.Token);
         Assert.Equal(HttpStatusCode.OK, (await temp.GetAsync("/api/v1/whoami", ct)).StatusCode);

@@ -50,7 +50,9 @@ public sealed class HostileInputTests : IAsyncLifetime
             ("POST", $"{_server.PolicyPath()}/initiate?api-version=2020-01-01",
                 $$$"""{"virtualMachines":[{"id":"{{{_server.VmId("h1")}}}","ports":[{"number":22,"duration":"PT1H","allowedSourceAddressPrefix":"127.0.0.1"}]}],"justification":"x"}"""),
             ("POST", "/api/v1/enrollment-tokens", """{"uses":1,"ttl":"1h"}"""),
-            ("POST", "/api/v1/tokens", """{"principal":"p","role":"JitRequester","ttl":"1d"}"""),
+            ("POST", "/api/v1/tokens", """{"principal":"owner","ttl":"1d","description":"d"}"""),
+            ("POST", "/api/v1/users", """{"name":"u","displayName":"U","password":"long-enough-password"}"""),
+            ("POST", "/api/v1/role-assignments", $$"""{"principal":"p","role":"JitRequester","scope":"{{_server.Sub}}/resourceGroups/default"}"""),
             ("POST", "/agent/v1/enroll", """{"token":"dbe_x","name":"n","addresses":["10.0.0.1"]}"""),
         };
 
@@ -78,7 +80,7 @@ public sealed class HostileInputTests : IAsyncLifetime
                 "/subscriptions/{0}/resourceGroups/{1}/providers/Microsoft.Security/locations/{2}/jitNetworkAccessPolicies/{3}",
                 "/subscriptions/{0}/providers/Microsoft.Security/jitNetworkAccessRequests/{1}",
                 "/subscriptions/{0}/resourceGroups/{1}/providers/Microsoft.Compute/virtualMachines/{2}",
-                "/api/v1/tokens/{0}", "/api/v1/audit", "/agent/v1/state", "/{0}/{1}")
+                "/api/v1/tokens/{0}", "/api/v1/audit", "/agent/v1/state", "/api/v1/users/{0}/disable", "/api/v1/role-assignments/{0}", "/{0}/{1}")
             from a in Gen.OneOf(Gen.Constant(_server.SubscriptionId), segments)
             from b in segments
             from c in segments

@@ -30,7 +30,7 @@ public abstract class JitApiTests(ITestDatabase database) : IAsyncLifetime
     public async Task Whoami_OwnerToken_IsOwner_AndNoTokenIs401Problem()
     {
         var me = await _server.Owner.GetFromJsonAsync("/api/v1/whoami", DrawbridgeJson.Wire.WhoAmI, TestContext.Current.CancellationToken);
-        Assert.Equal("Owner", me!.Role);
+        Assert.Equal(("owner", "Owner", _server.Sub.ToLowerInvariant()), (me!.Principal, Assert.Single(me.Roles).Role, me.Roles[0].Scope));
         Assert.True(Guid.TryParse(me.SubscriptionId, out _));
         await Problem.AssertAsync(await _server.Client(null).GetAsync("/api/v1/whoami", TestContext.Current.CancellationToken), HttpStatusCode.Unauthorized);
         await Problem.AssertAsync(await _server.Client("dbt_not-a-real-token-000000000000").GetAsync("/api/v1/whoami", TestContext.Current.CancellationToken), HttpStatusCode.Unauthorized);
@@ -304,8 +304,8 @@ public abstract class JitApiTests(ITestDatabase database) : IAsyncLifetime
         var ct = TestContext.Current.CancellationToken;
         var (agent, _) = await _server.EnrollAsync("h1");
         await _server.EnableJitAsync("h1");
-        var alice = _server.Client(await _server.CreateUserTokenAsync("alice", Roles.JitRequester), "198.18.0.100");
-        var bob = _server.Client(await _server.CreateUserTokenAsync("bob", Roles.JitRequester), "198.18.0.101");
+        var alice = _server.Client(await _server.CreateUserTokenAsync("alice", "JitRequester"), "198.18.0.100");
+        var bob = _server.Client(await _server.CreateUserTokenAsync("bob", "JitRequester"), "198.18.0.101");
         var request = await Responses.RequestAsync(await _server.InitiateAsync(alice, """[{"number":22,"duration":"1h"}]"""));
         var before = (await agent.GetFromJsonAsync("/agent/v1/state?after=0", DrawbridgeJson.Wire.DesiredState, ct))!;
         Assert.Single(before.Grants);
@@ -329,8 +329,8 @@ public abstract class JitApiTests(ITestDatabase database) : IAsyncLifetime
     {
         await _server.EnrollAsync("h1");
         await _server.EnableJitAsync("h1");
-        var requester = _server.Client(await _server.CreateUserTokenAsync("alice", Roles.JitRequester));
-        var reader = _server.Client(await _server.CreateUserTokenAsync("rita", Roles.SecurityReader));
+        var requester = _server.Client(await _server.CreateUserTokenAsync("alice", "JitRequester"));
+        var reader = _server.Client(await _server.CreateUserTokenAsync("rita", "SecurityReader"));
         var ct = TestContext.Current.CancellationToken;
         await Problem.AssertAsync(await requester.PutAsync($"{_server.PolicyPath()}?{V}", TestServer.Json("{}"), ct), HttpStatusCode.Forbidden);
         await Problem.AssertAsync(await requester.DeleteAsync($"{_server.PolicyPath()}?{V}", ct), HttpStatusCode.Forbidden);

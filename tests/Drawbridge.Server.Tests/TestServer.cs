@@ -109,13 +109,27 @@ internal sealed class TestServer : IAsyncDisposable
 
     public Task<TimeSpan> RunExpiryAsync() => _factory.Services.GetRequiredService<GrantExpiryService>().RunOnceAsync(CancellationToken.None);
 
-    /// <summary>A user token with a role, written straight to the store (token management is not an API yet).</summary>
-    public async Task<string> CreateUserTokenAsync(string principal, string role)
+    /// <summary>
+    /// A user holding <paramref name="role"/> at <paramref name="scope"/> (default: the subscription), and a token for
+    /// them, written straight to the store so tests of other features do not depend on the identity API.
+    /// </summary>
+    public async Task<string> CreateUserTokenAsync(string principal, string? role, string? scope = null)
     {
         var token = Secrets.Create(Secrets.UserTokenPrefix);
+        var now = Time.GetUtcNow();
         await DbAsync(async db =>
         {
-            db.ApiTokens.Add(new ApiToken { Id = Guid.NewGuid(), Principal = principal, Role = role, TokenHash = Secrets.Hash(token), CreatedUtc = Time.GetUtcNow() });
+            if (!await db.Users.AnyAsync(u => u.Name == principal))
+            {
+                db.Users.Add(new User { Id = Guid.NewGuid(), Name = principal, CreatedUtc = now, CreatedBy = "test" });
+            }
+
+            if (role is not null)
+            {
+                db.RoleAssignments.Add(new RoleAssignment { Id = Guid.NewGuid(), Principal = principal, Role = role, Scope = (scope ?? Sub).ToLowerInvariant(), CreatedUtc = now, CreatedBy = "test" });
+            }
+
+            db.ApiTokens.Add(new ApiToken { Id = Guid.NewGuid(), Principal = principal, TokenHash = Secrets.Hash(token), CreatedUtc = now });
             return await db.SaveChangesAsync();
         });
         return token;

@@ -5,7 +5,10 @@ namespace Drawbridge.Contracts;
 public sealed class WhoAmI
 {
     public string? Principal { get; set; }
-    public string? Role { get; set; }
+
+    /// <summary>How the caller signed in: token, agent, oidc or cookie.</summary>
+    public string? AuthenticatedBy { get; set; }
+    public List<RoleAssignmentView> Roles { get; set; } = [];
     public string? SubscriptionId { get; set; }
     public string? ObservedAddress { get; set; }
 }

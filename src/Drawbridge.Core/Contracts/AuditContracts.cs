@@ -21,25 +21,3 @@ public sealed class AuditVerification
     public long? FirstInvalidSequence { get; set; }
     public string? Reason { get; set; }
 }
-
-public sealed class ApiTokenCreateRequest
-{
-    public string? Principal { get; set; }
-    public string? Role { get; set; }
-    public string? Ttl { get; set; }
-    public string? Description { get; set; }
-}
-
-public sealed class ApiTokenView
-{
-    public string? Id { get; set; }
-    public string? Principal { get; set; }
-    public string? Role { get; set; }
-    public string? Description { get; set; }
-    public DateTimeOffset CreatedUtc { get; set; }
-    public DateTimeOffset? ExpiresUtc { get; set; }
-    public DateTimeOffset? RevokedUtc { get; set; }
-
-    /// <summary>Only in the answer to create: the secret itself, shown once.</summary>
-    public string? Token { get; set; }
-}

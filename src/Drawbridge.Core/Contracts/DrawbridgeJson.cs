@@ -28,6 +28,13 @@ namespace Drawbridge.Contracts;
 [JsonSerializable(typeof(ApiTokenCreateRequest))]
 [JsonSerializable(typeof(ApiTokenView))]
 [JsonSerializable(typeof(List<ApiTokenView>))]
+[JsonSerializable(typeof(UserCreateRequest))]
+[JsonSerializable(typeof(UserView))]
+[JsonSerializable(typeof(List<UserView>))]
+[JsonSerializable(typeof(RoleAssignmentCreateRequest))]
+[JsonSerializable(typeof(RoleAssignmentView))]
+[JsonSerializable(typeof(List<RoleAssignmentView>))]
+[JsonSerializable(typeof(List<RoleDefinitionView>))]
 public sealed partial class DrawbridgeJson : JsonSerializerContext
 {
     /// <summary>

@@ -1,3 +1,4 @@
+using Drawbridge.Authorization;
 using System.Net;
 using System.Security.Claims;
 using Drawbridge.Contracts;
@@ -28,16 +29,19 @@ internal static class AgentEndpoints
         agent.MapPost("/enroll", (HttpContext http, DrawbridgeDbContext db, AuditLog audit, InstallationContext installation, TimeProvider time, CancellationToken ct)
             => EnrollAsync(http, db, audit, installation, time, ct)).AllowAnonymous().RequireRateLimiting(RateLimits.Enroll);
 
-        var authenticated = agent.MapGroup("").RequireAuthorization(Policies.Agent);
+        // An agent credential reads and reports its own machine and nothing else.
+        var authenticated = agent.MapGroup("");
         authenticated.MapGet("/state", (long? after, ClaimsPrincipal user, DrawbridgeDbContext db, DesiredStateBuilder builder, MachineStateNotifier notifier,
             IOptions<DrawbridgeOptions> options, TimeProvider time, CancellationToken ct)
-            => PollStateAsync(after ?? 0, MachineId(user), db, builder, notifier, options.Value.Agent.LongPollTimeoutValue, time, ct));
+            => PollStateAsync(after ?? 0, MachineId(user), db, builder, notifier, options.Value.Agent.LongPollTimeoutValue, time, ct))
+            .RequireAction(Actions.AgentStateRead, ActionScope.CallerMachine);
         authenticated.MapPost("/applied", (HttpContext http, DrawbridgeDbContext db, AuditLog audit, InstallationContext installation, TimeProvider time, CancellationToken ct)
-            => AppliedAsync(http, MachineId(http.User), db, audit, installation, time, ct));
+            => AppliedAsync(http, MachineId(http.User), db, audit, installation, time, ct))
+            .RequireAction(Actions.AgentApply, ActionScope.CallerMachine);
 
-        var tokens = app.MapGroup("/api/v1/enrollment-tokens").WithTags("Agents").RequireAuthorization(Policies.ManageAgents);
-        tokens.MapPost("", (HttpContext http, DrawbridgeDbContext db, AuditLog audit, TimeProvider time, CancellationToken ct)
-            => CreateEnrollmentTokenAsync(http, db, audit, time, ct));
+        // Machines enroll into the default resource group, so the right is needed at the subscription.
+        app.MapPost("/api/v1/enrollment-tokens", (HttpContext http, DrawbridgeDbContext db, AuditLog audit, TimeProvider time, CancellationToken ct)
+            => CreateEnrollmentTokenAsync(http, db, audit, time, ct)).WithTags("Agents").RequireAction(Actions.EnrollmentTokenWrite);
         return app;
     }
 
@@ -94,7 +98,7 @@ internal static class AgentEndpoints
         if (spent == 0)
         {
             await tx.RollbackAsync(ct);
-            await audit.RefuseAsync(http, AuditActions.AgentEnroll, scope, "unknown, used up or expired enrollment token", ct);
+            await audit.RefuseAsync(http, Actions.AgentEnroll, scope, "unknown, used up or expired enrollment token", ct);
             return Problems.Unauthorized("The enrollment token is unknown, used up or expired.");
         }
 
@@ -103,7 +107,7 @@ internal static class AgentEndpoints
         if (machine?.AgentCredentialHash is not null)
         {
             await tx.RollbackAsync(ct);
-            await audit.RefuseAsync(http, AuditActions.AgentEnroll, scope, "machine already has an agent", ct);
+            await audit.RefuseAsync(http, Actions.AgentEnroll, scope, "machine already has an agent", ct);
             return Problems.Conflict($"Machine '{name}' already has an enrolled agent; choose another --name.", "name");
         }
 
@@ -127,7 +131,7 @@ internal static class AgentEndpoints
         machine.Addresses = string.Join(',', addresses);
         machine.AgentCredentialHash = Secrets.Hash(credential);
         machine.AgentLastSeenUtc = now;
-        audit.Record("agent:" + name, AuditActions.AgentEnroll, scope, http.Connection.RemoteIpAddress?.ToString(), AuditLog.Allowed);
+        audit.Record("agent:" + name, Actions.AgentEnroll, scope, http.Connection.RemoteIpAddress?.ToString(), AuditLog.Allowed);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
 
@@ -213,7 +217,7 @@ internal static class AgentEndpoints
         if (activated > 0 || error is not null || report.DriftRepaired)
         {
             var reason = error ?? (report.DriftRepaired ? $"drift repaired; applied version {report.Version}" : $"applied version {report.Version}; {activated} grant(s) active");
-            audit.Record(http, AuditActions.AgentApply, ArmIds.VirtualMachine(installation.SubscriptionId, machine.ResourceGroup, machine.Name),
+            audit.Record(http, Actions.AgentApply, ArmIds.VirtualMachine(installation.SubscriptionId, machine.ResourceGroup, machine.Name),
                 error is null ? AuditLog.Allowed : AuditLog.Refused, reason);
         }
 
@@ -261,7 +265,7 @@ internal static class AgentEndpoints
             CreatedBy = http.User.Name(),
             CreatedUtc = now,
         });
-        audit.Record(http, AuditActions.EnrollmentTokenCreate, "/", AuditLog.Allowed, $"{uses} use(s), expires {now + ttl:O}");
+        audit.Record(http, Actions.EnrollmentTokenWrite, "/", AuditLog.Allowed, $"{uses} use(s), expires {now + ttl:O}");
         await db.SaveChangesAsync(ct);
         return TypedResults.Json(new EnrollmentTokenCreated { Token = token, Uses = uses, ExpiresUtc = now + ttl },
             DrawbridgeJson.Wire.EnrollmentTokenCreated, statusCode: StatusCodes.Status201Created);

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Drawbridge.Audit;
+using Drawbridge.Authorization;
 using Drawbridge.Contracts;
 using Drawbridge.Jit;
 using Drawbridge.Server.Http;
@@ -17,10 +18,11 @@ internal static class AuditEndpoints
 
     public static IEndpointRouteBuilder MapAuditEndpoints(this IEndpointRouteBuilder app)
     {
-        var audit = app.MapGroup("/api/v1/audit").WithTags("Audit").RequireAuthorization(Policies.ReadAudit);
+        // The log spans every scope, so reading it takes the right at the subscription.
+        var audit = app.MapGroup("/api/v1/audit").WithTags("Audit");
         audit.MapGet("", (HttpContext http, string? since, string? actor, string? scope, int? limit, string? format, DrawbridgeDbContext db, TimeProvider time, CancellationToken ct)
-            => ListAsync(http, since, actor, scope, limit, format, db, time, ct));
-        audit.MapGet("/verify", (DrawbridgeDbContext db, CancellationToken ct) => VerifyAsync(db, ct));
+            => ListAsync(http, since, actor, scope, limit, format, db, time, ct)).RequireAction(Actions.AuditRead);
+        audit.MapGet("/verify", (DrawbridgeDbContext db, CancellationToken ct) => VerifyAsync(db, ct)).RequireAction(Actions.AuditRead);
         return app;
     }
 

@@ -36,21 +36,6 @@ internal sealed class AuditLog(DrawbridgeDbContext db, TimeProvider time)
     private static string? Truncate(string? value, int max) => value is null || value.Length <= max ? value : value[..max];
 }
 
-internal static class AuditActions
-{
-    public const string PolicyWrite = "Microsoft.Security/locations/jitNetworkAccessPolicies/write";
-    public const string PolicyDelete = "Microsoft.Security/locations/jitNetworkAccessPolicies/delete";
-    public const string Initiate = "Microsoft.Security/locations/jitNetworkAccessPolicies/initiate/action";
-    public const string Revoke = "Microsoft.Security/jitNetworkAccessRequests/revoke/action";
-    public const string Expire = "Microsoft.Security/jitNetworkAccessRequests/expire";
-    public const string AgentEnroll = "Drawbridge/agents/enroll/action";
-    public const string AgentApply = "Drawbridge/agents/apply/action";
-    public const string EnrollmentTokenCreate = "Drawbridge/enrollmentTokens/write";
-    public const string Bootstrap = "Drawbridge/installation/bootstrap";
-    public const string TokenCreate = "Drawbridge/tokens/write";
-    public const string TokenRevoke = "Drawbridge/tokens/delete";
-}
-
 internal static class ClaimsPrincipalExtensions
 {
     public static string Name(this ClaimsPrincipal user) => user.Identity?.Name ?? "anonymous";

@@ -1,3 +1,4 @@
+using Drawbridge.Authorization;
 using Drawbridge.Server.Audit;
 using Drawbridge.Server.Identity;
 using Drawbridge.Server.Options;
@@ -14,6 +15,8 @@ namespace Drawbridge.Server.Bootstrap;
 /// </summary>
 internal static partial class Bootstrapper
 {
+    public const string OwnerPrincipal = "owner";
+
     public static async Task InitializeDrawbridgeAsync(this WebApplication app, CancellationToken ct = default)
     {
         await using var scope = app.Services.CreateAsyncScope();
@@ -46,12 +49,12 @@ internal static partial class Bootstrapper
                 db.ApiTokens.Add(new ApiToken
                 {
                     Id = Guid.NewGuid(),
-                    Principal = "owner",
-                    Role = Roles.Owner,
+                    Principal = OwnerPrincipal,
                     TokenHash = hash,
                     Description = "Drawbridge:Bootstrap:OwnerToken",
                     CreatedUtc = time.GetUtcNow(),
                 });
+                await EnsureOwnerAsync(db, installation.SubscriptionId, time.GetUtcNow(), ct);
                 await db.SaveChangesAsync(ct);
             }
         }
@@ -72,6 +75,7 @@ internal static partial class Bootstrapper
         db.Installations.Add(installation);
         db.ResourceGroups.Add(new ResourceGroup { Name = InstallationContext.DefaultResourceGroup, NameKey = InstallationContext.DefaultResourceGroup });
 
+        await EnsureOwnerAsync(db, installation.SubscriptionId, now, ct);
         string? ownerToken = null;
         if (options.Bootstrap.OwnerToken is null)
         {
@@ -79,8 +83,7 @@ internal static partial class Bootstrapper
             db.ApiTokens.Add(new ApiToken
             {
                 Id = Guid.NewGuid(),
-                Principal = "owner",
-                Role = Roles.Owner,
+                Principal = OwnerPrincipal,
                 TokenHash = Secrets.Hash(ownerToken),
                 Description = "created at first start",
                 CreatedUtc = now,
@@ -101,7 +104,7 @@ internal static partial class Bootstrapper
         {
             TimeUtc = now,
             Actor = "system",
-            Action = AuditActions.Bootstrap,
+            Action = Actions.Bootstrap,
             Scope = $"/subscriptions/{installation.SubscriptionId}",
             Result = AuditLog.Allowed,
             Reason = "first start",
@@ -129,6 +132,22 @@ internal static partial class Bootstrapper
         printed.Add($"  enrollment token: {enrollmentToken}   (one agent, 24 hours)");
         printed.Add("                    drawbridge-agent enroll --server <URL> --token <enrollment token>");
         return installation;
+    }
+
+    /// <summary>The user "owner", holding Owner at the subscription: whoever holds the first token can run everything.</summary>
+    private static async Task EnsureOwnerAsync(DrawbridgeDbContext db, Guid subscription, DateTimeOffset now, CancellationToken ct)
+    {
+        if (db.Users.Local.All(u => u.Name != OwnerPrincipal) && !await db.Users.AnyAsync(u => u.Name == OwnerPrincipal, ct))
+        {
+            db.Users.Add(new User { Id = Guid.NewGuid(), Name = OwnerPrincipal, DisplayName = "Installation owner", CreatedUtc = now, CreatedBy = "bootstrap" });
+        }
+
+        var scope = AccessScope.Subscription(subscription).Key;
+        var owner = BuiltInRoles.Owner.Name;
+        if (!await db.RoleAssignments.AnyAsync(a => a.Principal == OwnerPrincipal && a.Role == owner && a.Scope == scope, ct))
+        {
+            db.RoleAssignments.Add(new RoleAssignment { Id = Guid.NewGuid(), Principal = OwnerPrincipal, Role = owner, Scope = scope, CreatedUtc = now, CreatedBy = "bootstrap" });
+        }
     }
 
     private static partial class Log

@@ -26,7 +26,8 @@ internal static class Problems
         Create(StatusCodes.Status404NotFound, "not-found", "Not found.", what, code, null, null);
 
     public static IResult Conflict(string detail, string? field = null) =>
-        Create(StatusCodes.Status409Conflict, "conflict", "Conflict.", detail, "Conflict", field, null);
+        Create(StatusCodes.Status409Conflict, "conflict", "Conflict.", detail, "Conflict", field,
+            field is null ? null : new Dictionary<string, string[]>(StringComparer.Ordinal) { [field] = [detail] });
 
     public static IResult Unauthorized(string detail) =>
         Create(StatusCodes.Status401Unauthorized, "unauthorized", "Authentication required.", detail, "AuthenticationFailed", null, null);

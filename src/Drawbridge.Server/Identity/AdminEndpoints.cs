@@ -9,16 +9,19 @@ internal static class AdminEndpoints
 {
     public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1").WithTags("Identity").RequireAuthorization(Policies.Read);
-
-        // What the CLI's login checks, and the address the server will open ports for by default.
-        api.MapGet("/whoami", (HttpContext http, InstallationContext installation) => TypedResults.Json(new WhoAmI
+        // What the CLI's login checks: who the server thinks you are, your roles, and the address it will open ports for by default.
+        app.MapGet("/api/v1/whoami", async (HttpContext http, InstallationContext installation, CallerPermissions caller, CancellationToken ct) =>
         {
-            Principal = http.User.Name(),
-            Role = Roles.All.FirstOrDefault(http.User.IsInRole),
-            SubscriptionId = installation.SubscriptionId.ToString(),
-            ObservedAddress = ClientAddress.Observed(http).ToString(),
-        }, DrawbridgeJson.Wire.WhoAmI));
+            var permissions = await caller.GetAsync(ct);
+            return TypedResults.Json(new WhoAmI
+            {
+                Principal = http.User.Name(),
+                AuthenticatedBy = http.User.Identity?.AuthenticationType,
+                Roles = permissions.Roles.Select(r => new RoleAssignmentView { Principal = http.User.Name(), Role = r.Role.Name, Scope = r.Scope.Key }).ToList(),
+                SubscriptionId = installation.SubscriptionId.ToString(),
+                ObservedAddress = ClientAddress.Observed(http).ToString(),
+            }, DrawbridgeJson.Wire.WhoAmI);
+        }).WithTags("Identity").AllowAnyCaller("it tells callers only about themselves");
 
         app.MapGet("/healthz", () => TypedResults.Text("ok")).AllowAnonymous();
         return app;

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Drawbridge.Authorization;
 using System.Text.Encodings.Web;
 using Drawbridge.Server.Audit;
 using Drawbridge.Server.Http;
@@ -31,7 +32,7 @@ internal sealed class BearerAuthenticationHandler(
         var secret = header["Bearer ".Length..].Trim();
         if (secret.Length is < 16 or > 512)
         {
-            return AuthenticateResult.Fail("malformed bearer token");
+            return await FailAsync("malformed bearer token");
         }
 
         var hash = Secrets.Hash(secret);
@@ -40,32 +41,38 @@ internal sealed class BearerAuthenticationHandler(
         {
             var machine = await db.Machines.AsNoTracking()
                 .Where(m => m.AgentCredentialHash == hash)
-                .Select(m => new { m.Id, m.Name })
+                .Select(m => new { m.Id, m.Name, m.ResourceGroup })
                 .SingleOrDefaultAsync(ct);
             return machine is null
-                ? AuthenticateResult.Fail("unknown agent credential")
-                : Success(new Claim(ClaimTypes.Name, $"agent:{machine.Name}"), new Claim(DrawbridgeClaims.MachineId, machine.Id.ToString()));
+                ? await FailAsync("unknown agent credential")
+                : Success(new Claim(ClaimTypes.Name, $"agent:{machine.Name}"), new Claim(DrawbridgeClaims.MachineId, machine.Id.ToString()),
+                    new Claim(DrawbridgeClaims.MachineResourceGroup, machine.ResourceGroup), new Claim(DrawbridgeClaims.MachineName, machine.Name));
         }
 
         var now = time.GetUtcNow();
         var token = await db.ApiTokens.AsNoTracking().SingleOrDefaultAsync(t => t.TokenHash == hash, ct);
         if (token is null || token.RevokedUtc is not null || token.ExpiresUtc <= now)
         {
-            return AuthenticateResult.Fail("unknown, revoked or expired token");
+            return await FailAsync("unknown, revoked or expired token");
         }
 
-        return Success(new Claim(ClaimTypes.Name, token.Principal), new Claim(ClaimTypes.Role, token.Role));
+        if (await db.Users.AnyAsync(u => u.Name == token.Principal && u.DisabledUtc != null, ct))
+        {
+            return await FailAsync($"user '{token.Principal}' is disabled");
+        }
+
+        return Success(new Claim(ClaimTypes.Name, token.Principal));
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
         Problems.Unauthorized("A valid bearer token is required (Authorization: Bearer <token>).").ExecuteAsync(Context);
 
-    /// <summary>A refusal by role is a security decision too: it is audited before the 403 goes out.</summary>
-    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    /// <summary>A presented credential that does not work is a refused decision: audited, with the caller's address.</summary>
+    private async Task<AuthenticateResult> FailAsync(string reason)
     {
         var audit = Context.RequestServices.GetRequiredService<AuditLog>();
-        await audit.RefuseAsync(Context, $"http:{Request.Method}", Request.Path.ToString(), "the caller's role does not allow this action", Context.RequestAborted);
-        await Problems.Forbidden("Your role does not allow this action.").ExecuteAsync(Context);
+        await audit.RefuseAsync(Context, Actions.Authenticate, Request.Path.ToString(), reason, Context.RequestAborted);
+        return AuthenticateResult.Fail(reason);
     }
 
     private static AuthenticateResult Success(params Claim[] claims) =>

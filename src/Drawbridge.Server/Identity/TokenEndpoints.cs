@@ -1,3 +1,4 @@
+using Drawbridge.Authorization;
 using Drawbridge.Contracts;
 using Drawbridge.Jit;
 using Drawbridge.Server.Audit;
@@ -9,25 +10,25 @@ using Microsoft.EntityFrameworkCore;
 namespace Drawbridge.Server.Identity;
 
 /// <summary>
-/// Personal API tokens: created by an Owner for a principal and one built-in role, shown once, stored as a hash,
-/// listed without their secret, revoked at once (every request looks the hash up again).
+/// Personal API tokens: anyone creates, lists and revokes their own; an Owner can do so for others. A token proves
+/// who the caller is; what they may do comes from their role assignments. Shown once, stored as a hash, revoked at
+/// once (every request looks the hash up again).
 /// </summary>
 internal static class TokenEndpoints
 {
-    public const int MaxPrincipalLength = 128;
     public const int MaxDescriptionLength = 256;
+    private const string Personal = "everyone manages their own tokens; others' need the token actions at the subscription (checked per record)";
 
     public static IEndpointRouteBuilder MapTokenEndpoints(this IEndpointRouteBuilder app)
     {
-        var tokens = app.MapGroup("/api/v1/tokens").WithTags("Identity").RequireAuthorization(Policies.ManageTokens);
-        tokens.MapPost("", (HttpContext http, DrawbridgeDbContext db, AuditLog audit, TimeProvider time, CancellationToken ct) => CreateAsync(http, db, audit, time, ct));
-        tokens.MapGet("", async (DrawbridgeDbContext db, CancellationToken ct) =>
-            TypedResults.Json((await db.ApiTokens.AsNoTracking().OrderBy(t => t.CreatedUtc).ToListAsync(ct)).Select(ToView).ToList(), DrawbridgeJson.Wire.ListApiTokenView));
-        tokens.MapDelete("/{id}", (HttpContext http, string id, DrawbridgeDbContext db, AuditLog audit, TimeProvider time, CancellationToken ct) => RevokeAsync(http, id, db, audit, time, ct));
+        var tokens = app.MapGroup("/api/v1/tokens").WithTags("Identity");
+        tokens.MapPost("", CreateAsync).AllowAnyCaller(Personal);
+        tokens.MapGet("", ListAsync).AllowAnyCaller(Personal);
+        tokens.MapDelete("/{id}", RevokeAsync).AllowAnyCaller(Personal);
         return app;
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext http, DrawbridgeDbContext db, AuditLog audit, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> CreateAsync(HttpContext http, DrawbridgeDbContext db, AuditLog audit, CallerPermissions caller, TimeProvider time, CancellationToken ct)
     {
         var (body, problem) = await JsonBody.ReadAsync(http.Request, DrawbridgeJson.Wire.ApiTokenCreateRequest, ct);
         if (problem is not null)
@@ -36,18 +37,7 @@ internal static class TokenEndpoints
         }
 
         var errors = new ValidationErrors();
-        if (string.IsNullOrWhiteSpace(body!.Principal) || body.Principal.Length > MaxPrincipalLength || body.Principal.Any(char.IsControl)
-            || body.Principal.StartsWith("agent:", StringComparison.Ordinal) || body.Principal == "system")
-        {
-            errors.Add("principal", $"a name of 1..{MaxPrincipalLength} printable characters is required (not 'system' or 'agent:...')");
-        }
-
-        var role = Roles.All.FirstOrDefault(r => string.Equals(r, body.Role, StringComparison.OrdinalIgnoreCase));
-        if (role is null)
-        {
-            errors.Add("role", $"'{body.Role}' is not a role ({string.Join(", ", Roles.All)})");
-        }
-
+        var principal = Principals.Normalize(body!.Principal ?? caller.Principal, "principal", errors);
         TimeSpan? ttl = null;
         if (body.Ttl is not null)
         {
@@ -71,20 +61,38 @@ internal static class TokenEndpoints
             return Problems.Validation(errors);
         }
 
+        var scope = $"/api/v1/tokens?principal={principal}";
+        if (principal != caller.Principal)
+        {
+            var decision = (await caller.GetAsync(ct)).Decide(Actions.TokenWrite, caller.Subscription);
+            if (decision != AccessDecision.Allowed)
+            {
+                return await ScopeAuthorizationFilter.RefuseAsync(http, Actions.TokenWrite, scope, AccessDecision.Forbidden);
+            }
+
+            if (!await db.Users.AnyAsync(u => u.Name == principal && u.DisabledUtc == null, ct))
+            {
+                return Problems.Validation("principal", $"there is no enabled user '{principal}'; add one first (drawbridge user add {principal})");
+            }
+        }
+        else if (http.User.FindFirst(DrawbridgeClaims.MachineId) is not null)
+        {
+            return await ScopeAuthorizationFilter.RefuseAsync(http, Actions.TokenWrite, scope, AccessDecision.Forbidden);
+        }
+
         var now = time.GetUtcNow();
         var secret = Secrets.Create(Secrets.UserTokenPrefix);
         var token = new ApiToken
         {
             Id = Guid.NewGuid(),
-            Principal = body.Principal!.Trim(),
-            Role = role!,
+            Principal = principal!,
             TokenHash = Secrets.Hash(secret),
             Description = body.Description,
             CreatedUtc = now,
             ExpiresUtc = now + ttl,
         };
         db.ApiTokens.Add(token);
-        audit.Record(http, AuditActions.TokenCreate, $"/api/v1/tokens/{token.Id}", AuditLog.Allowed, $"{token.Principal} as {token.Role}");
+        audit.Record(http, Actions.TokenWrite, $"/api/v1/tokens/{token.Id}", AuditLog.Allowed, $"for {token.Principal}");
         await db.SaveChangesAsync(ct);
 
         var view = ToView(token);
@@ -92,16 +100,41 @@ internal static class TokenEndpoints
         return TypedResults.Json(view, DrawbridgeJson.Wire.ApiTokenView, statusCode: StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> RevokeAsync(HttpContext http, string id, DrawbridgeDbContext db, AuditLog audit, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> ListAsync(DrawbridgeDbContext db, CallerPermissions caller, CancellationToken ct)
+    {
+        var query = db.ApiTokens.AsNoTracking();
+        if (!(await caller.GetAsync(ct)).Allows(Actions.TokenRead, caller.Subscription))
+        {
+            var me = caller.Principal;
+            query = query.Where(t => t.Principal == me);
+        }
+
+        var tokens = await query.OrderBy(t => t.CreatedUtc).ToListAsync(ct);
+        return TypedResults.Json(tokens.Select(ToView).ToList(), DrawbridgeJson.Wire.ListApiTokenView);
+    }
+
+    private static async Task<IResult> RevokeAsync(HttpContext http, string id, DrawbridgeDbContext db, AuditLog audit, CallerPermissions caller, TimeProvider time, CancellationToken ct)
     {
         var token = Guid.TryParse(id, out var tokenId) ? await db.ApiTokens.SingleOrDefaultAsync(t => t.Id == tokenId, ct) : null;
+        var scope = $"/api/v1/tokens/{id}";
+        if (token is not null && token.Principal != caller.Principal)
+        {
+            var permissions = await caller.GetAsync(ct);
+            var decision = permissions.Allows(Actions.TokenDelete, caller.Subscription) ? AccessDecision.Allowed
+                : permissions.Allows(Actions.TokenRead, caller.Subscription) ? AccessDecision.Forbidden : AccessDecision.NotFound;
+            if (decision != AccessDecision.Allowed)
+            {
+                return await ScopeAuthorizationFilter.RefuseAsync(http, Actions.TokenDelete, scope, decision);
+            }
+        }
+
         if (token is null)
         {
             return Problems.NotFound($"The token '{id}' could not be found.");
         }
 
         token.RevokedUtc ??= time.GetUtcNow();
-        audit.Record(http, AuditActions.TokenRevoke, $"/api/v1/tokens/{token.Id}", AuditLog.Allowed, $"{token.Principal} as {token.Role}");
+        audit.Record(http, Actions.TokenDelete, scope, AuditLog.Allowed, $"of {token.Principal}");
         await db.SaveChangesAsync(ct);
         return TypedResults.Json(ToView(token), DrawbridgeJson.Wire.ApiTokenView);
     }
@@ -110,7 +143,6 @@ internal static class TokenEndpoints
     {
         Id = t.Id.ToString(),
         Principal = t.Principal,
-        Role = t.Role,
         Description = t.Description,
         CreatedUtc = t.CreatedUtc,
         ExpiresUtc = t.ExpiresUtc,

@@ -1,3 +1,4 @@
+using Drawbridge.Authorization;
 using Drawbridge.Jit;
 using Drawbridge.Server.Agents;
 using Drawbridge.Server.Audit;
@@ -88,7 +89,7 @@ internal sealed partial class GrantExpiryService(
             await db.BumpAsync(machineGroup.Key, ct);
             foreach (var g in machineGroup)
             {
-                audit.Record("system", AuditActions.Expire, ArmIds.JitRequest(installation.SubscriptionId, g.RequestId), null, AuditLog.Allowed, $"port {g.Port} from {g.Sources} reached its end time");
+                audit.Record("system", Actions.JitRequestExpire, ArmIds.JitRequest(installation.SubscriptionId, g.RequestId), null, AuditLog.Allowed, $"port {g.Port} from {g.Sources} reached its end time");
             }
 
             await db.SaveChangesAsync(ct);

@@ -1,3 +1,4 @@
+using Drawbridge.Authorization;
 using Drawbridge.Contracts;
 using Drawbridge.Jit;
 using Drawbridge.Net;
@@ -5,6 +6,7 @@ using Drawbridge.Server.Agents;
 using Drawbridge.Server.Audit;
 using Drawbridge.Server.Bootstrap;
 using Drawbridge.Server.Http;
+using Drawbridge.Server.Identity;
 using Drawbridge.Server.Options;
 using Drawbridge.Server.Storage;
 using Drawbridge.Validation;
@@ -19,7 +21,7 @@ namespace Drawbridge.Server.Jit;
 /// </summary>
 internal sealed class InitiateHandler(
     DrawbridgeDbContext db, AuditLog audit, InstallationContext installation, JitPolicyHandlers policies,
-    MachineStateNotifier notifier, GrantExpiryService expiry, IOptions<DrawbridgeOptions> options, TimeProvider time)
+    MachineStateNotifier notifier, GrantExpiryService expiry, CallerPermissions caller, IOptions<DrawbridgeOptions> options, TimeProvider time)
 {
     public const int MaxMachinesPerRequest = 16;
     public const int MaxPortsPerMachine = 16;
@@ -37,17 +39,24 @@ internal sealed class InitiateHandler(
         var policy = await policies.FindAsync(resourceGroup, location, name, ct);
         if (policy is null)
         {
-            await audit.RefuseAsync(http, AuditActions.Initiate, scope, "policy not found", ct);
+            await audit.RefuseAsync(http, Actions.JitInitiate, scope, "policy not found", ct);
             return JitPolicyHandlers.NotFound(name);
         }
 
         var now = time.GetUtcNow();
         var observed = ClientAddress.Observed(http);
         var errors = new ValidationErrors();
-        var decisions = await EvaluateAsync(body!, policy, observed, now, errors, ct);
+        var permissions = await caller.GetAsync(ct);
+        var decisions = await EvaluateAsync(body!, policy, permissions, observed, now, errors, ct);
+        if (decisions.FirstOrDefault(d => !permissions.Allows(Actions.JitInitiate, caller.Machine(d.Machine))) is { Machine: { } refused })
+        {
+            await audit.RefuseAsync(http, Actions.JitInitiate, scope, $"no role granting initiate at machine '{refused.Name}'", ct);
+            return Problems.Forbidden($"You may not perform '{Actions.JitInitiate}' on virtual machine '{refused.Name}'.");
+        }
+
         if (errors.Any)
         {
-            await audit.RefuseAsync(http, AuditActions.Initiate, scope, $"{errors.Items[0].Field}: {errors.Items[0].Message}", ct);
+            await audit.RefuseAsync(http, Actions.JitInitiate, scope, $"{errors.Items[0].Field}: {errors.Items[0].Message}", ct);
             return Problems.Validation(errors);
         }
 
@@ -81,7 +90,7 @@ internal sealed class InitiateHandler(
         {
             await tx.RollbackAsync(ct);
             var reason = $"{requestor} holds {live} live grant(s); {decisions.Count} more would pass the limit of {cap}. Revoke some first.";
-            await audit.RefuseAsync(http, AuditActions.Initiate, scope, reason, ct);
+            await audit.RefuseAsync(http, Actions.JitInitiate, scope, reason, ct);
             return Problems.Validation("virtualMachines", reason);
         }
 
@@ -120,7 +129,7 @@ internal sealed class InitiateHandler(
         }
 
         db.AccessRequests.Add(request);
-        audit.Record(http, AuditActions.Initiate, scope, AuditLog.Allowed,
+        audit.Record(http, Actions.JitInitiate, scope, AuditLog.Allowed,
             string.Join("; ", request.Grants.Select(g => $"{decisions[g.Ordinal].Machine.Name}:{g.Port}/{g.Protocol.ToAzure()} from {g.Sources} until {g.EndTimeUtc:O}")));
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
@@ -133,7 +142,7 @@ internal sealed class InitiateHandler(
     }
 
     private async Task<List<(Machine Machine, PortAccessDecision Decision)>> EvaluateAsync(
-        JitNetworkAccessPolicyInitiateRequest body, JitPolicy policy, IpPrefix observed, DateTimeOffset now, ValidationErrors errors, CancellationToken ct)
+        JitNetworkAccessPolicyInitiateRequest body, JitPolicy policy, Permissions permissions, IpPrefix observed, DateTimeOffset now, ValidationErrors errors, CancellationToken ct)
     {
         var decisions = new List<(Machine, PortAccessDecision)>();
         if (body.Justification is { Length: > MaxJustificationLength })
@@ -159,8 +168,9 @@ internal sealed class InitiateHandler(
                 continue;
             }
 
+            // A machine the caller may not know of reads exactly like one that does not exist.
             var machine = await FindMachineAsync(vms[i].Id, ct);
-            if (machine is null)
+            if (machine is null || !permissions.Sees(caller.Machine(machine)))
             {
                 errors.Add($"{path}.id", $"'{vms[i].Id}' is not a known virtual machine");
                 continue;

@@ -1,9 +1,11 @@
+using Drawbridge.Authorization;
 using Drawbridge.Contracts;
 using Drawbridge.Jit;
 using Drawbridge.Server.Agents;
 using Drawbridge.Server.Audit;
 using Drawbridge.Server.Bootstrap;
 using Drawbridge.Server.Http;
+using Drawbridge.Server.Identity;
 using Drawbridge.Server.Options;
 using Drawbridge.Server.Storage;
 using Drawbridge.Validation;
@@ -15,7 +17,7 @@ namespace Drawbridge.Server.Jit;
 /// <summary>Create/replace, read, list and delete JIT policies (Microsoft.Security/locations/jitNetworkAccessPolicies).</summary>
 internal sealed class JitPolicyHandlers(
     DrawbridgeDbContext db, AuditLog audit, InstallationContext installation, MachineStateNotifier notifier,
-    IOptions<DrawbridgeOptions> options, TimeProvider time)
+    CallerPermissions caller, IOptions<DrawbridgeOptions> options, TimeProvider time)
 {
     public const int MaxMachinesPerPolicy = 1000;
     public const int MaxPortsPerMachine = 32;
@@ -37,10 +39,14 @@ internal sealed class JitPolicyHandlers(
         }
 
         var policies = await query.OrderBy(p => p.ResourceGroup).ThenBy(p => p.Location).ThenBy(p => p.NameKey).ToListAsync(ct);
+        var permissions = await caller.GetAsync(ct);
         var result = new ArmList<JitNetworkAccessPolicy>();
         foreach (var policy in policies)
         {
-            result.Value.Add(await ToArmAsync(policy, ct));
+            if (await ToArmAsync(policy, permissions, ct) is { } visible)
+            {
+                result.Value.Add(visible);
+            }
         }
 
         return TypedResults.Json(result, DrawbridgeJson.Wire.ArmListJitNetworkAccessPolicy);
@@ -49,7 +55,8 @@ internal sealed class JitPolicyHandlers(
     public async Task<IResult> GetAsync(string resourceGroup, string location, string name, CancellationToken ct)
     {
         var policy = await FindAsync(resourceGroup, location, name, ct);
-        return policy is null ? NotFound(name) : TypedResults.Json(await ToArmAsync(policy, ct), DrawbridgeJson.Wire.JitNetworkAccessPolicy);
+        var visible = policy is null ? null : await ToArmAsync(policy, await caller.GetAsync(ct), ct);
+        return visible is null ? NotFound(name) : TypedResults.Json(visible, DrawbridgeJson.Wire.JitNetworkAccessPolicy);
     }
 
     public async Task<IResult> PutAsync(HttpContext http, string resourceGroup, string location, string name, CancellationToken ct)
@@ -92,7 +99,7 @@ internal sealed class JitPolicyHandlers(
         var rows = errors.Any ? [] : await ValidateMachinesAsync(vms!, rgKey, existing?.Id, errors, ct);
         if (errors.Any)
         {
-            await audit.RefuseAsync(http, AuditActions.PolicyWrite, scope, errors.Items[0].Field + ": " + errors.Items[0].Message, ct);
+            await audit.RefuseAsync(http, Actions.JitPolicyWrite, scope, errors.Items[0].Field + ": " + errors.Items[0].Message, ct);
             return Problems.Validation(errors);
         }
 
@@ -122,7 +129,7 @@ internal sealed class JitPolicyHandlers(
 
         existing.UpdatedUtc = now;
         existing.Ports.AddRange(rows);
-        audit.Record(http, AuditActions.PolicyWrite, scope, AuditLog.Allowed, $"{rows.Count} port(s) on {rows.Select(r => r.MachineId).Distinct().Count()} machine(s)");
+        audit.Record(http, Actions.JitPolicyWrite, scope, AuditLog.Allowed, $"{rows.Count} port(s) on {rows.Select(r => r.MachineId).Distinct().Count()} machine(s)");
         await db.SaveChangesAsync(ct);
         foreach (var machineId in affected)
         {
@@ -131,7 +138,7 @@ internal sealed class JitPolicyHandlers(
 
         await tx.CommitAsync(ct);
         notifier.Publish(affected);
-        return TypedResults.Json(await ToArmAsync(existing, ct), DrawbridgeJson.Wire.JitNetworkAccessPolicy);
+        return TypedResults.Json((await ToArmAsync(existing, null, ct))!, DrawbridgeJson.Wire.JitNetworkAccessPolicy);
     }
 
     public async Task<IResult> DeleteAsync(HttpContext http, string resourceGroup, string location, string name, CancellationToken ct)
@@ -146,7 +153,7 @@ internal sealed class JitPolicyHandlers(
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var affected = policy.Ports.Select(p => p.MachineId).ToHashSet();
         db.JitPolicies.Remove(policy);
-        audit.Record(http, AuditActions.PolicyDelete, ArmIds.JitPolicy(installation.SubscriptionId, resourceGroup, location, name), AuditLog.Allowed);
+        audit.Record(http, Actions.JitPolicyDelete, ArmIds.JitPolicy(installation.SubscriptionId, resourceGroup, location, name), AuditLog.Allowed);
         await db.SaveChangesAsync(ct);
         foreach (var machineId in affected)
         {
@@ -277,7 +284,12 @@ internal sealed class JitPolicyHandlers(
         return machine;
     }
 
-    private async Task<JitNetworkAccessPolicy> ToArmAsync(JitPolicy policy, CancellationToken ct)
+    /// <summary>
+    /// The policy as <paramref name="permissions"/> may see it (null: everything): whole for readers at its resource
+    /// group or above; otherwise only the machines the caller reads policies at, and only requests they may see.
+    /// Null when nothing of it is visible.
+    /// </summary>
+    private async Task<JitNetworkAccessPolicy?> ToArmAsync(JitPolicy policy, Permissions? permissions, CancellationToken ct)
     {
         var requests = await db.AccessRequests.AsNoTracking().Include(r => r.Grants)
             .Where(r => r.PolicyId == policy.Id)
@@ -285,6 +297,22 @@ internal sealed class JitPolicyHandlers(
             .ToListAsync(ct);
         var machineIds = policy.Ports.Select(p => p.MachineId).Concat(requests.SelectMany(r => r.Grants).Select(g => g.MachineId)).Distinct().ToList();
         var machines = await db.Machines.AsNoTracking().Where(m => machineIds.Contains(m.Id)).ToDictionaryAsync(m => m.Id, ct);
+        if (permissions is not null)
+        {
+            if (!permissions.Allows(Actions.JitPolicyRead, caller.ResourceGroup(policy.ResourceGroup)))
+            {
+                var visible = machines.Values.Where(m => permissions.Allows(Actions.JitPolicyRead, caller.Machine(m))).Select(m => m.Id).ToHashSet();
+                policy.Ports = policy.Ports.Where(p => visible.Contains(p.MachineId)).ToList();
+                if (policy.Ports.Count == 0)
+                {
+                    return null;
+                }
+            }
+
+            var principal = caller.Principal;
+            requests = requests.Where(r => RequestHandlers.IsVisible(r, principal, permissions, machines, caller)).ToList();
+        }
+
         return JitMapping.ToArm(policy, installation.SubscriptionId, machines, requests);
     }
 }

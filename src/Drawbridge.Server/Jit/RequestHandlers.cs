@@ -1,4 +1,4 @@
-using System.Security.Claims;
+using Drawbridge.Authorization;
 using Drawbridge.Contracts;
 using Drawbridge.Jit;
 using Drawbridge.Server.Agents;
@@ -13,16 +13,17 @@ namespace Drawbridge.Server.Jit;
 
 /// <summary>
 /// Drawbridge extension: requests as resources of their own, to follow one until it is Active and to revoke it.
-/// Requesters see their own requests; anyone else's is a 404, as if it did not exist.
+/// Everyone sees and revokes their own requests; others' need the request actions at a machine of the request
+/// (read) or at all of them (revoke). A request the caller may not see is a 404, as if it did not exist.
 /// </summary>
 internal sealed class RequestHandlers(
-    DrawbridgeDbContext db, AuditLog audit, InstallationContext installation, MachineStateNotifier notifier, TimeProvider time)
+    DrawbridgeDbContext db, AuditLog audit, InstallationContext installation, MachineStateNotifier notifier, CallerPermissions caller, TimeProvider time)
 {
     public const int MaxListed = 500;
 
-    public async Task<IResult> ListAsync(ClaimsPrincipal user, bool active, CancellationToken ct)
+    public async Task<IResult> ListAsync(bool active, CancellationToken ct)
     {
-        var query = Visible(user);
+        var query = await VisibleAsync(ct);
         if (active)
         {
             var now = time.GetUtcNow();
@@ -35,9 +36,9 @@ internal sealed class RequestHandlers(
         return TypedResults.Json(list, DrawbridgeJson.Wire.ArmListJitNetworkAccessRequest);
     }
 
-    public async Task<IResult> GetAsync(ClaimsPrincipal user, string id, CancellationToken ct)
+    public async Task<IResult> GetAsync(string id, CancellationToken ct)
     {
-        var request = Guid.TryParse(id, out var requestId) ? await Visible(user).SingleOrDefaultAsync(r => r.Id == requestId, ct) : null;
+        var request = Guid.TryParse(id, out var requestId) ? await (await VisibleAsync(ct)).SingleOrDefaultAsync(r => r.Id == requestId, ct) : null;
         if (request is null)
         {
             return NotFound(id);
@@ -50,11 +51,22 @@ internal sealed class RequestHandlers(
     public async Task<IResult> RevokeAsync(HttpContext http, string id, CancellationToken ct)
     {
         var scope = Guid.TryParse(id, out var requestId) ? ArmIds.JitRequest(installation.SubscriptionId, requestId) : id;
-        var request = requestId == Guid.Empty ? null : await Visible(http.User).SingleOrDefaultAsync(r => r.Id == requestId, ct);
+        var request = requestId == Guid.Empty ? null : await (await VisibleAsync(ct)).SingleOrDefaultAsync(r => r.Id == requestId, ct);
         if (request is null)
         {
-            await audit.RefuseAsync(http, AuditActions.Revoke, scope, "request not found or not visible to the caller", ct);
+            await audit.RefuseAsync(http, Actions.JitRequestRevoke, scope, "request not found or not visible to the caller", ct);
             return NotFound(id);
+        }
+
+        if (request.Requestor != caller.Principal)
+        {
+            var permissions = await caller.GetAsync(ct);
+            var machines = await MachinesOfAsync([request], ct);
+            if (!machines.Values.All(m => permissions.Allows(Actions.JitRequestRevoke, caller.Machine(m))))
+            {
+                await audit.RefuseAsync(http, Actions.JitRequestRevoke, scope, "another principal's request, and no role granting revoke at all its machines", ct);
+                return Problems.Forbidden($"You may not perform '{Actions.JitRequestRevoke}' on another principal's request here.");
+            }
         }
 
         var now = time.GetUtcNow();
@@ -75,26 +87,40 @@ internal sealed class RequestHandlers(
             }
         }
 
-        audit.Record(http, AuditActions.Revoke, scope, AuditLog.Allowed, ended > 0 ? $"{ended} grant(s) revoked" : "nothing left to revoke");
+        audit.Record(http, Actions.JitRequestRevoke, scope, AuditLog.Allowed, ended > 0 ? $"{ended} grant(s) revoked" : "nothing left to revoke");
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         notifier.Publish(live);
 
-        return await GetAsync(http.User, id, ct);
+        return await GetAsync(id, ct);
     }
 
     public static IResult NotFound(string id) => Problems.NotFound($"The just-in-time access request '{id}' could not be found.");
 
-    private IQueryable<AccessRequest> Visible(ClaimsPrincipal user)
+    /// <summary>True when the request is the principal's own or they read requests at one of its machines.</summary>
+    public static bool IsVisible(AccessRequest request, string principal, Permissions permissions, IReadOnlyDictionary<Guid, Machine> machines, CallerPermissions caller) =>
+        request.Requestor == principal
+        || request.Grants.Any(g => machines.TryGetValue(g.MachineId, out var m) && permissions.Allows(Actions.JitRequestRead, caller.Machine(m)));
+
+    /// <summary>The same rule as <see cref="IsVisible"/>, as a query.</summary>
+    private async Task<IQueryable<AccessRequest>> VisibleAsync(CancellationToken ct)
     {
         var query = db.AccessRequests.AsNoTracking().Include(r => r.Grants);
-        if (user.CanReadEverything())
+        var permissions = await caller.GetAsync(ct);
+        if (permissions.Allows(Actions.JitRequestRead, caller.Subscription))
         {
             return query;
         }
 
-        var name = user.Name();
-        return query.Where(r => r.Requestor == name);
+        var name = caller.Principal;
+        if (!permissions.AllowsWithin(Actions.JitRequestRead, caller.Subscription))
+        {
+            return query.Where(r => r.Requestor == name);
+        }
+
+        var machines = await db.Machines.AsNoTracking().Select(m => new { m.Id, m.ResourceGroup, m.Name }).ToListAsync(ct);
+        var readable = machines.Where(m => permissions.Allows(Actions.JitRequestRead, caller.Machine(m.ResourceGroup, m.Name))).Select(m => m.Id).ToList();
+        return query.Where(r => r.Requestor == name || r.Grants.Any(g => readable.Contains(g.MachineId)));
     }
 
     private Task<Dictionary<Guid, Machine>> MachinesOfAsync(IEnumerable<AccessRequest> requests, CancellationToken ct)

@@ -1,3 +1,4 @@
+using Drawbridge.Authorization;
 using Drawbridge.Contracts;
 using Drawbridge.Server.Bootstrap;
 using Drawbridge.Server.Http;
@@ -18,20 +19,21 @@ internal static class MachineEndpoints
     public static IEndpointRouteBuilder MapMachineEndpoints(this IEndpointRouteBuilder app)
     {
         const string Provider = "providers/Microsoft.Compute/virtualMachines";
-        var sub = app.MapGroup("/subscriptions/{subscriptionId}").WithTags("Machines")
-            .RequireApiVersion(ApiVersions.Compute)
-            .AddEndpointFilter<ArmScopeFilter>()
-            .RequireAuthorization(Policies.Read);
+        var sub = app.MapGroup("/subscriptions/{subscriptionId}").WithTags("Machines").RequireApiVersion(ApiVersions.Compute);
 
-        sub.MapGet(Provider, (DrawbridgeDbContext db, InstallationContext i, IOptions<DrawbridgeOptions> o, TimeProvider t, CancellationToken ct) => ListAsync(db, i, o.Value.Location, t, null, ct));
-        sub.MapGet($"resourceGroups/{{resourceGroupName}}/{Provider}", (string resourceGroupName, DrawbridgeDbContext db, InstallationContext i, IOptions<DrawbridgeOptions> o, TimeProvider t, CancellationToken ct)
-            => ListAsync(db, i, o.Value.Location, t, resourceGroupName, ct));
-        sub.MapGet($"resourceGroups/{{resourceGroupName}}/{Provider}/{{name}}", (string resourceGroupName, string name, DrawbridgeDbContext db, InstallationContext i, IOptions<DrawbridgeOptions> o, TimeProvider t, CancellationToken ct)
-            => GetAsync(db, i, o.Value.Location, t, resourceGroupName, name, ct));
+        sub.MapGet(Provider, (DrawbridgeDbContext db, InstallationContext i, CallerPermissions caller, IOptions<DrawbridgeOptions> o, TimeProvider t, CancellationToken ct)
+            => ListAsync(db, i, caller, o.Value.Location, t, null, ct)).RequireAction(Actions.VirtualMachineRead, ActionScope.Within);
+        sub.MapGet($"resourceGroups/{{resourceGroupName}}/{Provider}", (string resourceGroupName, DrawbridgeDbContext db, InstallationContext i, CallerPermissions caller,
+            IOptions<DrawbridgeOptions> o, TimeProvider t, CancellationToken ct)
+            => ListAsync(db, i, caller, o.Value.Location, t, resourceGroupName, ct)).RequireAction(Actions.VirtualMachineRead, ActionScope.Within);
+        sub.MapGet($"resourceGroups/{{resourceGroupName}}/{Provider}/{{vmName}}", (string resourceGroupName, string vmName, DrawbridgeDbContext db, InstallationContext i,
+            IOptions<DrawbridgeOptions> o, TimeProvider t, CancellationToken ct)
+            => GetAsync(db, i, o.Value.Location, t, resourceGroupName, vmName, ct)).RequireAction(Actions.VirtualMachineRead);
         return app;
     }
 
-    private static async Task<IResult> ListAsync(DrawbridgeDbContext db, InstallationContext installation, string location, TimeProvider time, string? resourceGroup, CancellationToken ct)
+    private static async Task<IResult> ListAsync(DrawbridgeDbContext db, InstallationContext installation, CallerPermissions caller, string location, TimeProvider time,
+        string? resourceGroup, CancellationToken ct)
     {
         var query = db.Machines.AsNoTracking();
         if (resourceGroup is not null)
@@ -40,7 +42,10 @@ internal static class MachineEndpoints
             query = query.Where(m => m.ResourceGroup == key);
         }
 
-        var machines = await query.OrderBy(m => m.ResourceGroup).ThenBy(m => m.NameKey).ToListAsync(ct);
+        var permissions = await caller.GetAsync(ct);
+        var machines = (await query.OrderBy(m => m.ResourceGroup).ThenBy(m => m.NameKey).ToListAsync(ct))
+            .Where(m => permissions.Allows(Actions.VirtualMachineRead, caller.Machine(m)))
+            .ToList();
         var protectedIds = (await db.JitPolicyPorts.AsNoTracking().Select(p => p.MachineId).Distinct().ToListAsync(ct)).ToHashSet();
         var list = new ArmList<VirtualMachine> { Value = machines.Select(m => ToArm(m, installation, location, protectedIds.Contains(m.Id), time.GetUtcNow())).ToList() };
         return TypedResults.Json(list, DrawbridgeJson.Wire.ArmListVirtualMachine);

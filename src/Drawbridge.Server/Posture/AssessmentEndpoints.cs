@@ -1,3 +1,4 @@
+using Drawbridge.Authorization;
 using Drawbridge.Contracts;
 using Drawbridge.Posture;
 using Drawbridge.Server.Bootstrap;
@@ -21,25 +22,29 @@ internal static class AssessmentEndpoints
 
     public static IEndpointRouteBuilder MapAssessmentEndpoints(this IEndpointRouteBuilder app)
     {
-        var sub = app.MapGroup("/subscriptions/{subscriptionId}").WithTags("Posture")
-            .RequireApiVersion(ApiVersions.Security)
-            .AddEndpointFilter<ArmScopeFilter>()
-            .RequireAuthorization(Policies.Read);
-        sub.MapGet("providers/Microsoft.Security/assessments", (DrawbridgeDbContext db, InstallationContext i, CancellationToken ct) => ListAsync(db, i, null, ct));
-        sub.MapGet($"resourceGroups/{{resourceGroupName}}/providers/Microsoft.Compute/virtualMachines/{{name}}/providers/Microsoft.Security/assessments/{{key}}",
-            async (string resourceGroupName, string name, string key, DrawbridgeDbContext db, InstallationContext i, CancellationToken ct) =>
+        var sub = app.MapGroup("/subscriptions/{subscriptionId}").WithTags("Posture").RequireApiVersion(ApiVersions.Security);
+        sub.MapGet("providers/Microsoft.Security/assessments", async (DrawbridgeDbContext db, InstallationContext i, CallerPermissions caller, CancellationToken ct) =>
+            {
+                var permissions = await caller.GetAsync(ct);
+                return await ListAsync(db, i, null, m => permissions.Allows(Actions.AssessmentRead, caller.Machine(m.ResourceGroup, m.Name)), ct);
+            })
+            .RequireAction(Actions.AssessmentRead, ActionScope.Within);
+        sub.MapGet($"resourceGroups/{{resourceGroupName}}/providers/Microsoft.Compute/virtualMachines/{{vmName}}/providers/Microsoft.Security/assessments/{{key}}",
+            async (string resourceGroupName, string vmName, string key, DrawbridgeDbContext db, InstallationContext i, CancellationToken ct) =>
             {
                 var list = string.Equals(key, JitAssessmentKey, StringComparison.OrdinalIgnoreCase)
-                    ? await ListAsync(db, i, (ArmIds.Key(resourceGroupName), ArmIds.Key(name)), ct)
+                    ? await ListAsync(db, i, (ArmIds.Key(resourceGroupName), ArmIds.Key(vmName)), _ => true, ct)
                     : new ArmList<SecurityAssessment>();
                 return list.Value.Count == 0
-                    ? Problems.NotFound($"The assessment '{key}' of virtual machine '{name}' could not be found.")
+                    ? Problems.NotFound($"The assessment '{key}' of virtual machine '{vmName}' could not be found.")
                     : TypedResults.Json(list.Value[0], DrawbridgeJson.Wire.SecurityAssessment);
-            });
+            })
+            .RequireAction(Actions.AssessmentRead);
         return app;
     }
 
-    private static async Task<ArmList<SecurityAssessment>> ListAsync(DrawbridgeDbContext db, InstallationContext installation, (string Rg, string Name)? only, CancellationToken ct)
+    private static async Task<ArmList<SecurityAssessment>> ListAsync(DrawbridgeDbContext db, InstallationContext installation, (string Rg, string Name)? only,
+        Func<(string ResourceGroup, string Name), bool> visible, CancellationToken ct)
     {
         var machines = db.Machines.AsNoTracking();
         if (only is { } one)
@@ -47,9 +52,11 @@ internal static class AssessmentEndpoints
             machines = machines.Where(m => m.ResourceGroup == one.Rg && m.NameKey == one.Name);
         }
 
-        var rows = await machines.OrderBy(m => m.ResourceGroup).ThenBy(m => m.NameKey)
+        var rows = (await machines.OrderBy(m => m.ResourceGroup).ThenBy(m => m.NameKey)
             .Select(m => new { m.Id, m.ResourceGroup, m.Name, HasAgent = m.AgentCredentialHash != null })
-            .ToListAsync(ct);
+            .ToListAsync(ct))
+            .Where(m => visible((m.ResourceGroup, m.Name)))
+            .ToList();
         var ids = rows.Select(r => r.Id).ToList();
         var jitPorts = (await db.JitPolicyPorts.AsNoTracking().Where(p => ids.Contains(p.MachineId)).Select(p => new { p.MachineId, p.Number }).ToListAsync(ct))
             .ToLookup(p => p.MachineId, p => p.Number);

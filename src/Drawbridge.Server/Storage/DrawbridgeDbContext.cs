@@ -16,6 +16,8 @@ internal abstract class DrawbridgeDbContext(DbContextOptions options) : DbContex
     public DbSet<JitPolicyPort> JitPolicyPorts => Set<JitPolicyPort>();
     public DbSet<AccessRequest> AccessRequests => Set<AccessRequest>();
     public DbSet<Grant> Grants => Set<Grant>();
+    public DbSet<User> Users => Set<User>();
+    public DbSet<RoleAssignment> RoleAssignments => Set<RoleAssignment>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
     public DbSet<EnrollmentToken> EnrollmentTokens => Set<EnrollmentToken>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
@@ -78,7 +80,10 @@ internal abstract class DrawbridgeDbContext(DbContextOptions options) : DbContex
             g.Property(x => x.Sources).HasMaxLength(4096);
         });
 
+        modelBuilder.Entity<User>().HasIndex(u => u.Name).IsUnique();
+        modelBuilder.Entity<RoleAssignment>().HasIndex(a => new { a.Principal, a.Role, a.Scope }).IsUnique();
         modelBuilder.Entity<ApiToken>().HasIndex(t => t.TokenHash).IsUnique();
+        modelBuilder.Entity<ApiToken>().HasIndex(t => t.Principal);
         modelBuilder.Entity<EnrollmentToken>().HasIndex(t => t.TokenHash).IsUnique();
         modelBuilder.Entity<AuditEvent>(e =>
         {

@@ -102,11 +102,42 @@ internal sealed class Grant
     public long PublishedVersion { get; set; }
 }
 
-internal sealed class ApiToken
+/// <summary>
+/// A person who can sign in with a password (the web UI) or hold API tokens. Principal names are case-insensitive
+/// and kept in lower case here, in tokens and in role assignments. OIDC users need no row: their name comes from the
+/// issuer's token; a row with <see cref="DisabledUtc"/> set shuts one out all the same.
+/// </summary>
+internal sealed class User
+{
+    public Guid Id { get; set; }
+    public required string Name { get; set; }
+    public string? DisplayName { get; set; }
+
+    /// <summary>ASP.NET Core Identity's PBKDF2 format; null when the user signs in with tokens or OIDC only.</summary>
+    public string? PasswordHash { get; set; }
+    public DateTimeOffset? DisabledUtc { get; set; }
+    public DateTimeOffset CreatedUtc { get; set; }
+    public required string CreatedBy { get; set; }
+}
+
+/// <summary>One built-in role held by one principal at one scope (subscription, resource group or machine).</summary>
+internal sealed class RoleAssignment
 {
     public Guid Id { get; set; }
     public required string Principal { get; set; }
     public required string Role { get; set; }
+
+    /// <summary>The normalized scope key (see Drawbridge.Authorization.AccessScope).</summary>
+    public required string Scope { get; set; }
+    public DateTimeOffset CreatedUtc { get; set; }
+    public required string CreatedBy { get; set; }
+}
+
+/// <summary>A personal API token: it proves who the caller is; what they may do comes from their role assignments.</summary>
+internal sealed class ApiToken
+{
+    public Guid Id { get; set; }
+    public required string Principal { get; set; }
     public required string TokenHash { get; set; }
     public string? Description { get; set; }
     public DateTimeOffset CreatedUtc { get; set; }
