@@ -1,5 +1,6 @@
 using Drawbridge.Server.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace Drawbridge.Server.Tests;
 
@@ -19,3 +20,49 @@ public class MigrationTests
         Assert.False(db.Database.HasPendingModelChanges(), "run: dotnet ef migrations add <Name> --context PostgresDrawbridgeDbContext --output-dir Storage/Migrations/Postgres");
     }
 }
+
+/// <summary>
+/// Tokens created before role assignments carried their role: upgrading keeps exactly that access, as a user and
+/// a role assignment at the subscription, on both providers.
+/// </summary>
+public abstract class RoleAssignmentsMigrationTests(ITestDatabase database)
+{
+    private const string Subscription = "0a1b2c3d-0000-4000-8000-000000000001";
+
+    [Fact]
+    public async Task TokenRoles_BecomeUsersAndRoleAssignments()
+    {
+        var directory = Directory.CreateTempSubdirectory("drawbridge-migration-test").FullName;
+        var settings = await database.CreateAsync(directory);
+        await using var db = settings["Drawbridge:Database:Provider"] == "Sqlite"
+            ? (DrawbridgeDbContext)new SqliteDrawbridgeDbContext(new DbContextOptionsBuilder<SqliteDrawbridgeDbContext>().UseSqlite($"Data Source={directory}/m.db").Options)
+            : new PostgresDrawbridgeDbContext(new DbContextOptionsBuilder<PostgresDrawbridgeDbContext>().UseNpgsql(settings["Drawbridge:Database:ConnectionString"]).Options);
+        var migrator = db.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>();
+        var initial = db.Database.GetMigrations().First();
+        await migrator.MigrateAsync(initial, TestContext.Current.CancellationToken);
+
+        var sqlite = db.Database.IsSqlite();
+        string Id(int n) => sqlite ? $"'0A1B2C3D-0000-4000-8000-00000000000{n}'" : $"'0a1b2c3d-0000-4000-8000-00000000000{n}'";
+        var time = sqlite ? "0" : "'2026-11-01T00:00:00Z'";
+        // Literal test data only; nothing here comes from outside the test.
+        var rows = $"""
+            INSERT INTO "Installations" ("Id", "SubscriptionId", "CreatedUtc") VALUES (1, {Id(1)}, {time});
+            INSERT INTO "ApiTokens" ("Id", "Principal", "Role", "TokenHash", "CreatedUtc") VALUES ({Id(2)}, 'Alice', 'JitRequester', 'h1', {time});
+            INSERT INTO "ApiTokens" ("Id", "Principal", "Role", "TokenHash", "CreatedUtc") VALUES ({Id(3)}, 'alice', 'JitRequester', 'h2', {time});
+            INSERT INTO "ApiTokens" ("Id", "Principal", "Role", "TokenHash", "CreatedUtc") VALUES ({Id(4)}, 'owner', 'Owner', 'h3', {time});
+            """;
+        await db.Database.ExecuteSqlRawAsync(rows, TestContext.Current.CancellationToken);
+        await db.Database.MigrateAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(["alice", "owner"], await db.Users.Select(u => u.Name).OrderBy(n => n).ToListAsync(TestContext.Current.CancellationToken));
+        var assignments = await db.RoleAssignments.OrderBy(a => a.Principal).Select(a => new { a.Principal, a.Role, a.Scope }).ToListAsync(TestContext.Current.CancellationToken);
+        Assert.Equal([("alice", "JitRequester", $"/subscriptions/{Subscription}"), ("owner", "Owner", $"/subscriptions/{Subscription}")],
+            assignments.Select(a => (a.Principal, a.Role, a.Scope)));
+        Assert.All(await db.ApiTokens.Select(t => t.Principal).ToListAsync(TestContext.Current.CancellationToken), p => Assert.Equal(p, p.ToLowerInvariant()));
+        await db.Database.EnsureDeletedAsync(TestContext.Current.CancellationToken);
+    }
+}
+
+public sealed class RoleAssignmentsMigrationTests_Sqlite() : RoleAssignmentsMigrationTests(new SqliteDatabase());
+
+public sealed class RoleAssignmentsMigrationTests_Postgres() : RoleAssignmentsMigrationTests(new PostgresDatabase());

@@ -37,6 +37,7 @@ internal sealed class TestServer : IAsyncDisposable
     }
 
     public FakeTimeProvider Time { get; }
+    public IServiceProvider Services => _factory.Services;
     public string DataDirectory { get; }
     public Dictionary<string, string?> Settings { get; }
     public HttpClient Owner { get; }

@@ -18,9 +18,9 @@ public static class BuiltInRoles
         ["*"], ["Drawbridge.Agent/*"]);
 
     public static readonly RoleDefinition JitAdministrator = new(
-        "JitAdministrator", "Write JIT policies, approve and revoke requests, enroll agents, read the audit log.",
+        "JitAdministrator", "Write JIT policies, approve and revoke requests, enroll agents, read the audit log, users and role assignments.",
         ["Microsoft.Security/*", "Microsoft.Network/*", Actions.VirtualMachineRead, Actions.EnrollmentTokenWrite, Actions.AuditRead,
-         Actions.RoleAssignmentRead, Actions.RoleDefinitionRead],
+         Actions.RoleAssignmentRead, Actions.RoleDefinitionRead, Actions.UserRead],
         []);
 
     public static readonly RoleDefinition JitRequester = new(

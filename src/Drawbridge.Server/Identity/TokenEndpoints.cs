@@ -36,6 +36,12 @@ internal static class TokenEndpoints
             return problem;
         }
 
+        if (http.User.FindFirst(DrawbridgeClaims.MachineId) is not null)
+        {
+            // Agent credentials are machines, not people: they hold no personal tokens.
+            return await ScopeAuthorizationFilter.RefuseAsync(http, Actions.TokenWrite, "/api/v1/tokens", AccessDecision.Forbidden);
+        }
+
         var errors = new ValidationErrors();
         var principal = Principals.Normalize(body!.Principal ?? caller.Principal, "principal", errors);
         TimeSpan? ttl = null;
@@ -74,10 +80,6 @@ internal static class TokenEndpoints
             {
                 return Problems.Validation("principal", $"there is no enabled user '{principal}'; add one first (drawbridge user add {principal})");
             }
-        }
-        else if (http.User.FindFirst(DrawbridgeClaims.MachineId) is not null)
-        {
-            return await ScopeAuthorizationFilter.RefuseAsync(http, Actions.TokenWrite, scope, AccessDecision.Forbidden);
         }
 
         var now = time.GetUtcNow();
