@@ -12,6 +12,8 @@ var root = new RootCommand("Drawbridge: just-in-time access to your machines' ma
     RequestCommands.Revoke(),
     RequestCommands.Ssh(),
     TokenCommands.Create(),
+    AccessCommands.User(),
+    AccessCommands.Role(),
     AuditCommands.Create(),
     AssessCommands.Create(),
 };

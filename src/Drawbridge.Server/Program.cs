@@ -9,7 +9,6 @@ using Drawbridge.Server.Machines;
 using Drawbridge.Server.Options;
 using Drawbridge.Server.Posture;
 using Drawbridge.Server.Storage;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 
 // appsettings.json ships beside the binary; relative paths in settings (the data directory) stay relative to where it is started.
@@ -24,8 +23,7 @@ builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInf
 
 builder.Services.AddDrawbridgeStorage(options);
 builder.Services.AddDrawbridgeHttp(options);
-builder.Services.AddAuthentication(BearerAuthenticationHandler.SchemeName)
-    .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null);
+builder.Services.AddDrawbridgeAuthentication(options.Oidc);
 builder.Services.AddAuthorization();
 builder.Services.AddHttpContextAccessor();
 builder.Services.AddScoped<CallerPermissions>();

@@ -63,7 +63,7 @@ public sealed class HttpsTests : IDisposable
 
         Assert.Equal(HttpStatusCode.OK, response!.StatusCode);
         var me = System.Text.Json.JsonSerializer.Deserialize(await response.Content.ReadAsStringAsync(ct), DrawbridgeJson.Wire.WhoAmI);
-        Assert.Equal("Owner", me!.Role);
+        Assert.Equal("Owner", Assert.Single(me!.Roles).Role);
         Assert.StartsWith("max-age=31536000", response.Headers.GetValues("Strict-Transport-Security").Single(), StringComparison.Ordinal);
         Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
         Assert.Equal("DENY", response.Headers.GetValues("X-Frame-Options").Single());

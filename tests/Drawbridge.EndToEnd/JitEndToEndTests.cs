@@ -149,7 +149,12 @@ public sealed class JitEndToEndTests(Lab lab) : IClassFixture<Lab>
     [Fact]
     public void Tokens_AndAudit_FromTheCli()
     {
-        var created = lab.RunCli("token", "create", "--principal", "alice", "--role", "JitRequester", "--ttl", "1d", "-o", "json");
+        // A requester for one machine only: user, role at the machine's scope, token.
+        Assert.Equal(0, lab.RunCli("user", "add", "alice").Exit);
+        var assigned = lab.RunCli("role", "assign", "alice", "JitRequester", "--vm", "h1");
+        Assert.True(assigned.Exit == 0, assigned.Error);
+        Assert.StartsWith("alice is JitRequester at resourceGroups/default/providers/Microsoft.Compute/virtualMachines/h1", assigned.Output, StringComparison.OrdinalIgnoreCase);
+        var created = lab.RunCli("token", "create", "--principal", "alice", "--ttl", "1d", "-o", "json");
         Assert.True(created.Exit == 0, created.Error);
         var token = JsonSerializer.Deserialize(created.Output, DrawbridgeJson.Wire.ApiTokenView)!;
 
@@ -157,8 +162,10 @@ public sealed class JitEndToEndTests(Lab lab) : IClassFixture<Lab>
         var alice = new Dictionary<string, string> { ["DRAWBRIDGE_CONFIG"] = Path.Combine(lab.Directory, "alice.json") };
         string[] Cli(params string[] args) => [.. new[] { "netns", "exec", lab.Ns("other"), lab.Cli }.Concat(args)];
         Assert.Equal(0, Shell.Run("ip", Cli("login", "--server", $"http://{Lab.ServerAddress}:5080", "--token", token.Token!), alice).Exit);
+        var machines = JsonSerializer.Deserialize(Shell.Run("ip", Cli("vm", "list", "-o", "json"), alice).Output, DrawbridgeJson.Wire.ArmListVirtualMachine)!;
+        Assert.Equal(["h1"], machines.Value.Select(m => m.Name));
         var refused = Shell.Run("ip", Cli("jit", "disable", "h1"), alice);
-        Assert.Equal((1, "error: Your role does not allow this action.\n"), (refused.Exit, refused.Error));
+        Assert.Equal((1, "error: You may not perform 'Microsoft.Security/locations/jitNetworkAccessPolicies/write' here.\n"), (refused.Exit, refused.Error));
 
         Assert.Equal(0, lab.RunCli("token", "revoke", token.Id!).Exit);
         var revoked = Shell.Run("ip", Cli("vm", "list"), alice);
@@ -167,7 +174,7 @@ public sealed class JitEndToEndTests(Lab lab) : IClassFixture<Lab>
 
         var audit = lab.RunCli("audit", "--actor", "alice", "-o", "json");
         var events = JsonSerializer.Deserialize(audit.Output, DrawbridgeJson.Wire.ListAuditEventView)!;
-        Assert.Contains(events, e => e.Result == "Refused" && e.Action == "http:PUT");
+        Assert.Contains(events, e => e.Result == "Refused" && e.Action == "Microsoft.Security/locations/jitNetworkAccessPolicies/write");
         var verify = lab.RunCli("audit", "verify");
         Assert.True(verify.Exit == 0, verify.Error);
         Assert.StartsWith("Audit chain intact:", verify.Output, StringComparison.Ordinal);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Drawbridge.Cli.Api;
+using Drawbridge.Cli.Output;
 using Drawbridge.Contracts;
 
 namespace Drawbridge.Cli.Commands;
@@ -18,7 +19,7 @@ internal static class LoginCommands
             var me = await api.GetAsync("api/v1/whoami", DrawbridgeJson.Wire.WhoAmI, ct);
             new ClientConfig { Server = url, Token = result.GetValue(token)!, SubscriptionId = me.SubscriptionId! }.Save();
             printer.Show(me, DrawbridgeJson.Indented.WhoAmI,
-                () => printer.Line($"Logged in to {url} as {me.Principal} ({me.Role}). The server sees you at {me.ObservedAddress}."));
+                () => printer.Line($"Logged in to {url} as {me.Principal} ({Printer.Roles(me.Roles, me.SubscriptionId)}). The server sees you at {me.ObservedAddress}."));
             return 0;
         });
         return command;

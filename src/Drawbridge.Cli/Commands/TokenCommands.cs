@@ -5,30 +5,29 @@ using Drawbridge.Contracts;
 
 namespace Drawbridge.Cli.Commands;
 
-/// <summary>token create|list|revoke: personal API tokens (Owner only).</summary>
+/// <summary>token create|list|revoke: personal API tokens (your own; an Owner's for anyone).</summary>
 internal static class TokenCommands
 {
     public static Command Create()
     {
-        var principal = new Option<string>("--principal") { Description = "Who the token is for (a user name)", Required = true };
-        var role = new Option<string>("--role") { Description = "Owner, JitAdministrator, JitRequester, Approver or SecurityReader", Required = true };
+        var principal = new Option<string?>("--principal") { Description = "Who the token is for (default: you; others need Owner)" };
         var ttl = new Option<string?>("--ttl") { Description = "How long it is valid (30d, 12h; default: until revoked)" };
         var description = new Option<string?>("--description") { Description = "A note shown in 'token list'" };
-        var create = new Command("create", "Create a token; its secret is printed once") { principal, role, ttl, description };
+        var create = new Command("create", "Create a token; its secret is printed once. What it may do comes from its principal's roles") { principal, ttl, description };
         create.SetHandler(async (result, printer, ct) =>
         {
             using var api = DrawbridgeApi.FromConfig();
-            var body = new ApiTokenCreateRequest { Principal = result.GetValue(principal), Role = result.GetValue(role), Ttl = result.GetValue(ttl), Description = result.GetValue(description) };
+            var body = new ApiTokenCreateRequest { Principal = result.GetValue(principal), Ttl = result.GetValue(ttl), Description = result.GetValue(description) };
             var token = await api.PostAsync("api/v1/tokens", body, DrawbridgeJson.Wire.ApiTokenCreateRequest, DrawbridgeJson.Wire.ApiTokenView, ct);
             printer.Show(token, DrawbridgeJson.Indented.ApiTokenView, () =>
             {
                 Console.Out.WriteLine(token.Token);
-                Console.Error.WriteLine($"(token {token.Id} for {token.Principal} as {token.Role}; shown once: drawbridge login --server URL --token TOKEN)");
+                Console.Error.WriteLine($"(token {token.Id} for {token.Principal}; shown once: drawbridge login --server URL --token TOKEN)");
             });
             return 0;
         });
 
-        var list = new Command("list", "List tokens (never their secrets)");
+        var list = new Command("list", "List your tokens, or everyone's for Owners and readers (never their secrets)");
         list.SetHandler(async (result, printer, ct) =>
         {
             using var api = DrawbridgeApi.FromConfig();
@@ -36,9 +35,9 @@ internal static class TokenCommands
             printer.Show(tokens, DrawbridgeJson.Indented.ListApiTokenView, () =>
             {
                 var now = DateTimeOffset.UtcNow;
-                printer.Table(["ID", "PRINCIPAL", "ROLE", "STATE", "EXPIRES", "DESCRIPTION"], tokens.Select(t => new[]
+                printer.Table(["ID", "PRINCIPAL", "STATE", "EXPIRES", "DESCRIPTION"], tokens.Select(t => new[]
                 {
-                    t.Id ?? "", t.Principal ?? "", t.Role ?? "",
+                    t.Id ?? "", t.Principal ?? "",
                     t.RevokedUtc is not null ? "revoked" : t.ExpiresUtc <= now ? "expired" : "active",
                     t.ExpiresUtc is { } e ? Printer.When(e, now) : "never", t.Description ?? "",
                 }));

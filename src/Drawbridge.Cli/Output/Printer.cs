@@ -75,5 +75,18 @@ internal sealed class Printer(OutputFormat format, TextWriter? writer = null)
     public static string Sources(JitNetworkAccessRequestPort port) =>
         port.AllowedSourceAddressPrefix ?? string.Join(",", port.AllowedSourceAddressPrefixes ?? []);
 
+    /// <summary>"Owner at /, JitRequester at resourceGroups/blue": scopes without the subscription every caller shares.</summary>
+    public static string Roles(IEnumerable<RoleAssignmentView> roles, string? subscriptionId)
+    {
+        var text = string.Join(", ", roles.Select(r => $"{r.Role} at {Scope(r.Scope, subscriptionId)}"));
+        return text.Length == 0 ? "no roles yet" : text;
+    }
+
+    public static string Scope(string? scope, string? subscriptionId)
+    {
+        var prefix = $"/subscriptions/{subscriptionId}";
+        return scope is null ? "" : !scope.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) ? scope : scope.Length == prefix.Length ? "/" : scope[(prefix.Length + 1)..];
+    }
+
     public static string Name(string? armId) => armId?[(armId.LastIndexOf('/') + 1)..] ?? "";
 }

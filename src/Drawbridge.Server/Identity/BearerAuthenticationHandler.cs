@@ -45,7 +45,7 @@ internal sealed class BearerAuthenticationHandler(
                 .SingleOrDefaultAsync(ct);
             return machine is null
                 ? await FailAsync("unknown agent credential")
-                : Success(new Claim(ClaimTypes.Name, $"agent:{machine.Name}"), new Claim(DrawbridgeClaims.MachineId, machine.Id.ToString()),
+                : Success("agent", new Claim(ClaimTypes.Name, $"agent:{machine.Name}"), new Claim(DrawbridgeClaims.MachineId, machine.Id.ToString()),
                     new Claim(DrawbridgeClaims.MachineResourceGroup, machine.ResourceGroup), new Claim(DrawbridgeClaims.MachineName, machine.Name));
         }
 
@@ -61,7 +61,7 @@ internal sealed class BearerAuthenticationHandler(
             return await FailAsync($"user '{token.Principal}' is disabled");
         }
 
-        return Success(new Claim(ClaimTypes.Name, token.Principal));
+        return Success("token", new Claim(ClaimTypes.Name, token.Principal));
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
@@ -75,6 +75,6 @@ internal sealed class BearerAuthenticationHandler(
         return AuthenticateResult.Fail(reason);
     }
 
-    private static AuthenticateResult Success(params Claim[] claims) =>
-        AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
+    private static AuthenticateResult Success(string authenticatedBy, params Claim[] claims) =>
+        AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, authenticatedBy)), SchemeName));
 }

@@ -16,6 +16,7 @@ internal sealed class DrawbridgeOptions
     public JitOptions Jit { get; set; } = new();
     public AgentOptions Agent { get; set; } = new();
     public LimitOptions Limits { get; set; } = new();
+    public OidcOptions Oidc { get; set; } = new();
 
     /// <summary>Addresses or prefixes of reverse proxies whose X-Forwarded-For is believed.</summary>
     public List<string> TrustedProxies { get; set; } = [];
@@ -70,6 +71,23 @@ internal sealed class LimitOptions
     public int MaxActiveGrantsPerUser { get; set; } = 50;
 }
 
+/// <summary>
+/// Bearer JWTs from an OpenID Connect issuer (Entra ID, Keycloak, Dex...). Off unless Issuer is set. Keys come from
+/// a JWKS URL (fetched and refreshed) or a JWKS file; issuer, audience, lifetime and signature are all validated.
+/// </summary>
+internal sealed class OidcOptions
+{
+    public string? Issuer { get; set; }
+    public string? Audience { get; set; }
+    public string? JwksUrl { get; set; }
+    public string? JwksFile { get; set; }
+
+    /// <summary>The claim that names the principal (role assignments refer to it), lower-cased.</summary>
+    public string NameClaim { get; set; } = "preferred_username";
+
+    public bool Enabled => !string.IsNullOrEmpty(Issuer);
+}
+
 internal sealed class ValidateDrawbridgeOptions : IValidateOptions<DrawbridgeOptions>
 {
     public ValidateOptionsResult Validate(string? name, DrawbridgeOptions options)
@@ -108,6 +126,28 @@ internal sealed class ValidateDrawbridgeOptions : IValidateOptions<DrawbridgeOpt
         if (options.Limits.InitiatePerMinute < 1 || options.Limits.EnrollPerMinute < 1 || options.Limits.MaxActiveGrantsPerUser < 1)
         {
             errors.Add("Drawbridge:Limits values must be at least 1.");
+        }
+
+        if (options.Oidc.Enabled)
+        {
+            if (string.IsNullOrWhiteSpace(options.Oidc.Audience))
+            {
+                errors.Add("Drawbridge:Oidc:Audience is required when Drawbridge:Oidc:Issuer is set.");
+            }
+
+            if (string.IsNullOrEmpty(options.Oidc.JwksUrl) == string.IsNullOrEmpty(options.Oidc.JwksFile))
+            {
+                errors.Add("Drawbridge:Oidc needs exactly one of JwksUrl and JwksFile.");
+            }
+            else if (options.Oidc.JwksUrl is { Length: > 0 } url && (!Uri.TryCreate(url, UriKind.Absolute, out var uri)
+                || (uri.Scheme != Uri.UriSchemeHttps && !(uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback))))
+            {
+                errors.Add("Drawbridge:Oidc:JwksUrl must be an https URL (http only on loopback).");
+            }
+            else if (options.Oidc.JwksFile is { Length: > 0 } file && !File.Exists(file))
+            {
+                errors.Add($"Drawbridge:Oidc:JwksFile '{file}' does not exist.");
+            }
         }
 
         foreach (var proxy in options.TrustedProxies)
