@@ -164,8 +164,9 @@ public sealed class JitEndToEndTests(Lab lab) : IClassFixture<Lab>
         Assert.Equal(0, Shell.Run("ip", Cli("login", "--server", $"http://{Lab.ServerAddress}:5080", "--token", token.Token!), alice).Exit);
         var machines = JsonSerializer.Deserialize(Shell.Run("ip", Cli("vm", "list", "-o", "json"), alice).Output, DrawbridgeJson.Wire.ArmListVirtualMachine)!;
         Assert.Equal(["h1"], machines.Value.Select(m => m.Name));
+        // She sees the policy with h1 alone, so the CLI would delete it: deleting needs the right at the group.
         var refused = Shell.Run("ip", Cli("jit", "disable", "h1"), alice);
-        Assert.Equal((1, "error: You may not perform 'Microsoft.Security/locations/jitNetworkAccessPolicies/write' here.\n"), (refused.Exit, refused.Error));
+        Assert.Equal((1, "error: You may not perform 'Microsoft.Security/locations/jitNetworkAccessPolicies/delete' here.\n"), (refused.Exit, refused.Error));
 
         Assert.Equal(0, lab.RunCli("token", "revoke", token.Id!).Exit);
         var revoked = Shell.Run("ip", Cli("vm", "list"), alice);
@@ -174,7 +175,7 @@ public sealed class JitEndToEndTests(Lab lab) : IClassFixture<Lab>
 
         var audit = lab.RunCli("audit", "--actor", "alice", "-o", "json");
         var events = JsonSerializer.Deserialize(audit.Output, DrawbridgeJson.Wire.ListAuditEventView)!;
-        Assert.Contains(events, e => e.Result == "Refused" && e.Action == "Microsoft.Security/locations/jitNetworkAccessPolicies/write");
+        Assert.Contains(events, e => e.Result == "Refused" && e.Action == "Microsoft.Security/locations/jitNetworkAccessPolicies/delete");
         var verify = lab.RunCli("audit", "verify");
         Assert.True(verify.Exit == 0, verify.Error);
         Assert.StartsWith("Audit chain intact:", verify.Output, StringComparison.Ordinal);
