@@ -34,12 +34,14 @@ builder.Services.AddJit();
 var app = builder.Build();
 app.UseDrawbridgeHttp();
 app.UseAuthentication();
+app.UseSessionAntiforgery();
 app.UseAuthorization();
 app.UseRateLimiter();
 
 // Every endpoint is authenticated unless it says AllowAnonymous, and authorized by the action it declares.
 var endpoints = app.MapGroup("").RequireAuthorization().AddEndpointFilter<ScopeAuthorizationFilter>();
 endpoints.MapAdminEndpoints();
+endpoints.MapSessionEndpoints();
 endpoints.MapTokenEndpoints();
 endpoints.MapUserEndpoints();
 endpoints.MapRoleAssignmentEndpoints();

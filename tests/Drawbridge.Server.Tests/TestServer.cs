@@ -102,6 +102,18 @@ internal sealed class TestServer : IAsyncDisposable
         return client;
     }
 
+    /// <summary>A client that keeps cookies and shows redirects instead of following them, as a test of pages needs.</summary>
+    public HttpClient Browser(string? remoteAddress = null)
+    {
+        var client = _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        if (remoteAddress is not null)
+        {
+            client.DefaultRequestHeaders.Add(RemoteAddressHeader, remoteAddress);
+        }
+
+        return client;
+    }
+
     public async Task<T> DbAsync<T>(Func<DrawbridgeDbContext, Task<T>> query)
     {
         await using var scope = _factory.Services.CreateAsyncScope();

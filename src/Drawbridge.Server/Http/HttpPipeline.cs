@@ -10,6 +10,7 @@ internal static class RateLimits
 {
     public const string Initiate = "initiate";
     public const string Enroll = "enroll";
+    public const string Login = "login";
 }
 
 internal static class HttpPipeline
@@ -51,6 +52,9 @@ internal static class HttpPipeline
             limiter.AddPolicy(RateLimits.Enroll, http => System.Threading.RateLimiting.RateLimitPartition.GetFixedWindowLimiter(
                 http.Connection.RemoteIpAddress?.ToString() ?? "",
                 _ => Window(options.Limits.EnrollPerMinute)));
+            limiter.AddPolicy(RateLimits.Login, http => System.Threading.RateLimiting.RateLimitPartition.GetFixedWindowLimiter(
+                http.Connection.RemoteIpAddress?.ToString() ?? "",
+                _ => Window(options.Limits.LoginPerMinute)));
         });
         return services;
     }

@@ -13,8 +13,9 @@ using Microsoft.IdentityModel.Tokens;
 namespace Drawbridge.Server.Identity;
 
 /// <summary>
-/// Authentication for the API: one "Bearer" entry point that hands JWTs to the OIDC handler (when an issuer is
-/// configured) and Drawbridge's own tokens (dbt_, dba_) to <see cref="BearerAuthenticationHandler"/>.
+/// Authentication: one entry point that hands JWTs to the OIDC handler (when an issuer is configured), Drawbridge's
+/// own tokens (dbt_, dba_) to <see cref="BearerAuthenticationHandler"/>, and requests without an Authorization header
+/// but with a session cookie to the cookie handler.
 /// </summary>
 internal static class OidcAuthentication
 {
@@ -24,9 +25,16 @@ internal static class OidcAuthentication
     public static AuthenticationBuilder AddDrawbridgeAuthentication(this IServiceCollection services, OidcOptions oidc)
     {
         var builder = services.AddAuthentication(Selector)
-            .AddPolicyScheme(Selector, "Bearer token", o => o.ForwardDefaultSelector = http =>
-                oidc.Enabled && LooksLikeJwt(http.Request.Headers.Authorization.ToString()) ? Scheme : BearerAuthenticationHandler.SchemeName)
+            .AddPolicyScheme(Selector, "Bearer token or session", o => o.ForwardDefaultSelector = http =>
+            {
+                var authorization = http.Request.Headers.Authorization.ToString();
+                return authorization.Length == 0 && (http.Request.Cookies.ContainsKey(SessionEndpoints.CookieName) || SessionEndpoints.IsPage(http.Request))
+                    ? SessionEndpoints.Scheme
+                    : oidc.Enabled && LooksLikeJwt(authorization) ? Scheme
+                    : BearerAuthenticationHandler.SchemeName;
+            })
             .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null);
+        builder.AddDrawbridgeSessions();
         if (oidc.Enabled)
         {
             builder.AddJwtBearer(Scheme, o => Configure(o, oidc));

@@ -67,6 +67,9 @@ internal sealed class LimitOptions
     /// <summary>Agent enrollment attempts per source address per minute (guessing tokens is pointless, but costs writes).</summary>
     public int EnrollPerMinute { get; set; } = 30;
 
+    /// <summary>Password sign-in attempts per source address per minute.</summary>
+    public int LoginPerMinute { get; set; } = 10;
+
     /// <summary>Live grants one principal may hold at once.</summary>
     public int MaxActiveGrantsPerUser { get; set; } = 50;
 }
@@ -123,7 +126,7 @@ internal sealed class ValidateDrawbridgeOptions : IValidateOptions<DrawbridgeOpt
             errors.Add("Drawbridge:Location must be 1..40 lower-case letters or digits.");
         }
 
-        if (options.Limits.InitiatePerMinute < 1 || options.Limits.EnrollPerMinute < 1 || options.Limits.MaxActiveGrantsPerUser < 1)
+        if (options.Limits.InitiatePerMinute < 1 || options.Limits.EnrollPerMinute < 1 || options.Limits.LoginPerMinute < 1 || options.Limits.MaxActiveGrantsPerUser < 1)
         {
             errors.Add("Drawbridge:Limits values must be at least 1.");
         }

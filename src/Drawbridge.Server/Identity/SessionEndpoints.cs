@@ -1,0 +1,214 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Drawbridge.Authorization;
+using Drawbridge.Server.Audit;
+using Drawbridge.Server.Http;
+using Drawbridge.Server.Storage;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace Drawbridge.Server.Identity;
+
+/// <summary>
+/// Password sign-in for local users: a session cookie (HttpOnly, SameSite=Strict, 8 hours sliding) after a form post
+/// that carries an antiforgery token. Every unsafe request made with the cookie must carry the token too, so another
+/// site cannot act with someone's session. The web UI builds on these pages.
+/// </summary>
+internal static class SessionEndpoints
+{
+    public const string Scheme = CookieAuthenticationDefaults.AuthenticationScheme;
+    public const string CookieName = "drawbridge.session";
+    public const string LoginPath = "/account/login";
+
+    /// <summary>How a session-authenticated caller's identity says it signed in (whoami's authenticatedBy).</summary>
+    public const string AuthenticationType = "cookie";
+
+    public static void AddDrawbridgeSessions(this AuthenticationBuilder builder)
+    {
+        builder.AddCookie(Scheme, o =>
+        {
+            o.Cookie.Name = CookieName;
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.ExpireTimeSpan = TimeSpan.FromHours(8);
+            o.SlidingExpiration = true;
+            o.LoginPath = LoginPath;
+            o.Events = new CookieAuthenticationEvents
+            {
+                // A disabled or removed user's session ends at their next request.
+                OnValidatePrincipal = async context =>
+                {
+                    var name = context.Principal?.Identity?.Name;
+                    var db = context.HttpContext.RequestServices.GetRequiredService<DrawbridgeDbContext>();
+                    if (name is null || !await db.Users.AnyAsync(u => u.Name == name && u.DisabledUtc == null, context.HttpContext.RequestAborted))
+                    {
+                        context.RejectPrincipal();
+                        await context.HttpContext.SignOutAsync(Scheme);
+                    }
+                },
+
+                // APIs answer 401 and 403 as problems; only pages redirect to the sign-in form.
+                OnRedirectToLogin = context => IsPage(context.Request) ? Redirect(context) : Problems.Unauthorized("Sign in first.").ExecuteAsync(context.HttpContext),
+                OnRedirectToAccessDenied = context => Problems.Forbidden("You may not do this.").ExecuteAsync(context.HttpContext),
+            };
+        });
+        builder.Services.AddAntiforgery(o =>
+        {
+            o.Cookie.Name = "drawbridge.antiforgery";
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.HeaderName = "X-CSRF-Token";
+        });
+    }
+
+    public static IEndpointRouteBuilder MapSessionEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet(LoginPath, (HttpContext http, IAntiforgery antiforgery, string? returnUrl) => LoginPage(http, antiforgery, returnUrl, error: null))
+            .AllowAnonymous().ExcludeFromDescription();
+        app.MapPost(LoginPath, LoginAsync).AllowAnonymous().RequireRateLimiting(RateLimits.Login).ExcludeFromDescription();
+        app.MapGet("/account", AccountPage).AllowAnyCaller("it shows callers only themselves").ExcludeFromDescription();
+        app.MapPost("/account/logout", async (HttpContext http) =>
+        {
+            await http.SignOutAsync(Scheme);
+            return Results.Redirect(LoginPath);
+        }).AllowAnyCaller("signing out concerns only the caller's own session");
+        return app;
+    }
+
+    /// <summary>
+    /// Requests authenticated by the session cookie that could change something must carry the antiforgery token
+    /// (form field or X-CSRF-Token header). Bearer-token requests are not affected: a browser never adds those itself.
+    /// </summary>
+    public static IApplicationBuilder UseSessionAntiforgery(this IApplicationBuilder app) => app.Use(async (http, next) =>
+    {
+        if (http.User.Identity is { IsAuthenticated: true, AuthenticationType: AuthenticationType } && !HttpMethods.IsGet(http.Request.Method)
+            && !HttpMethods.IsHead(http.Request.Method) && !HttpMethods.IsOptions(http.Request.Method))
+        {
+            try
+            {
+                await http.RequestServices.GetRequiredService<IAntiforgery>().ValidateRequestAsync(http);
+            }
+            catch (AntiforgeryValidationException)
+            {
+                await Problems.Forbidden("This request needs the page's antiforgery token (reload the page and try again).").ExecuteAsync(http);
+                return;
+            }
+        }
+
+        await next(http);
+    });
+
+    private static async Task<IResult> LoginAsync(HttpContext http, IAntiforgery antiforgery, DrawbridgeDbContext db, AuditLog audit, CancellationToken ct)
+    {
+        if (!http.Request.HasFormContentType)
+        {
+            return Problems.Validation("form", "sign in with the form (application/x-www-form-urlencoded)");
+        }
+
+        var form = await http.Request.ReadFormAsync(ct);
+        var returnUrl = form["returnUrl"].ToString();
+        try
+        {
+            await antiforgery.ValidateRequestAsync(http);
+        }
+        catch (AntiforgeryValidationException)
+        {
+            return LoginPage(http, antiforgery, returnUrl, "The form expired. Please try again.", StatusCodes.Status400BadRequest);
+        }
+
+        var name = form["name"].ToString().Trim().ToLowerInvariant();
+        var password = form["password"].ToString();
+        var user = name.Length is > 0 and <= Principals.MaxLength ? await db.Users.SingleOrDefaultAsync(u => u.Name == name, ct) : null;
+        var verdict = user?.PasswordHash is null || password.Length > UserEndpoints.MaxPasswordLength ? PasswordVerificationResult.Failed
+            : UserEndpoints.Hasher.VerifyHashedPassword(user, user.PasswordHash, password);
+        if (verdict == PasswordVerificationResult.Failed || user!.DisabledUtc is not null)
+        {
+            var reason = user is null ? "unknown user" : user.DisabledUtc is not null ? "user is disabled" : user.PasswordHash is null ? "user has no password" : "wrong password";
+            audit.Record(name.Length == 0 ? "anonymous" : name[..Math.Min(name.Length, Principals.MaxLength)], Actions.UserLogin, LoginPath,
+                http.Connection.RemoteIpAddress?.ToString(), AuditLog.Refused, reason);
+            await db.SaveChangesAsync(ct);
+
+            // One message for every reason, so the form does not tell which names exist.
+            return LoginPage(http, antiforgery, returnUrl, "The name or password is not right.", StatusCodes.Status400BadRequest);
+        }
+
+        if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
+        {
+            user.PasswordHash = UserEndpoints.Hasher.HashPassword(user, password);
+        }
+
+        audit.Record(user.Name, Actions.UserLogin, LoginPath, http.Connection.RemoteIpAddress?.ToString(), AuditLog.Allowed);
+        await db.SaveChangesAsync(ct);
+        await http.SignInAsync(Scheme, new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, user.Name)], AuthenticationType)));
+        return Results.Redirect(IsLocal(returnUrl) ? returnUrl : "/account");
+    }
+
+    private static IResult LoginPage(HttpContext http, IAntiforgery antiforgery, string? returnUrl, string? error, int status = StatusCodes.Status200OK)
+    {
+        var tokens = antiforgery.GetAndStoreTokens(http);
+        var e = HtmlEncoder.Default;
+        var message = error is null ? "" : $"""<p role="alert" id="login-error">{e.Encode(error)}</p>""";
+        var html = $"""
+            <!doctype html>
+            <html lang="en">
+            <head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>Sign in · Drawbridge</title></head>
+            <body>
+            <main>
+            <h1>Sign in to Drawbridge</h1>
+            {message}
+            <form method="post" action="{LoginPath}">
+            <input type="hidden" name="{e.Encode(tokens.FormFieldName)}" value="{e.Encode(tokens.RequestToken!)}">
+            <input type="hidden" name="returnUrl" value="{e.Encode(IsLocal(returnUrl) ? returnUrl! : "")}">
+            <p><label for="name">User name</label><br><input id="name" name="name" autocomplete="username" required autofocus></p>
+            <p><label for="password">Password</label><br><input id="password" name="password" type="password" autocomplete="current-password" required></p>
+            <p><button type="submit">Sign in</button></p>
+            </form>
+            </main>
+            </body>
+            </html>
+            """;
+        return Results.Content(html, "text/html; charset=utf-8", statusCode: status);
+    }
+
+    private static async Task<IResult> AccountPage(HttpContext http, IAntiforgery antiforgery, CallerPermissions caller, CancellationToken ct)
+    {
+        var tokens = antiforgery.GetAndStoreTokens(http);
+        var e = HtmlEncoder.Default;
+        var roles = (await caller.GetAsync(ct)).Roles.Select(r => $"<li>{e.Encode(r.Role.Name)} at <code>{e.Encode(r.Scope.Key)}</code></li>");
+        var html = $"""
+            <!doctype html>
+            <html lang="en">
+            <head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>Account · Drawbridge</title></head>
+            <body>
+            <main>
+            <h1>Signed in as {e.Encode(caller.Principal)}</h1>
+            <h2>Your roles</h2>
+            <ul>{string.Concat(roles)}</ul>
+            <form method="post" action="/account/logout">
+            <input type="hidden" name="{e.Encode(tokens.FormFieldName)}" value="{e.Encode(tokens.RequestToken!)}">
+            <button type="submit">Sign out</button>
+            </form>
+            </main>
+            </body>
+            </html>
+            """;
+        return Results.Content(html, "text/html; charset=utf-8");
+    }
+
+    /// <summary>Only paths on this server: "//evil.example" and "/\evil.example" are other hosts to a browser.</summary>
+    private static bool IsLocal(string? url) =>
+        !string.IsNullOrEmpty(url) && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\'));
+
+    /// <summary>Pages (not the API, ARM or agent routes): these redirect to the sign-in form instead of answering 401.</summary>
+    public static bool IsPage(HttpRequest request) =>
+        !request.Path.StartsWithSegments("/api") && !request.Path.StartsWithSegments("/subscriptions") && !request.Path.StartsWithSegments("/agent");
+
+    private static Task Redirect(RedirectContext<CookieAuthenticationOptions> context)
+    {
+        context.Response.Redirect(context.RedirectUri);
+        return Task.CompletedTask;
+    }
+}
