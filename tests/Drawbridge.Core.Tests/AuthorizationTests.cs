@@ -90,8 +90,9 @@ public sealed class AuthorizationTests
         // Knowing something below a scope means knowing the scope exists: 403 above, never 404.
         var requesterOnB1 = new Permissions([new HeldRole(BuiltInRoles.JitRequester, B1)]);
         Assert.Equal(AccessDecision.Forbidden, requesterOnB1.Decide(Actions.JitInitiate, Blue));
-        Assert.True(requesterOnB1.AllowsWithin(Actions.JitInitiate, Subscription));
-        Assert.False(requesterOnB1.AllowsWithin(Actions.JitInitiate, Red));
+        Assert.Equal(AccessDecision.Allowed, requesterOnB1.DecideWithin(Actions.JitInitiate, Subscription));
+        Assert.Equal(AccessDecision.Forbidden, requesterOnB1.DecideWithin(Actions.AuditRead, Subscription));
+        Assert.Equal(AccessDecision.NotFound, requesterOnB1.DecideWithin(Actions.JitInitiate, Red));
         Assert.Equal(AccessDecision.NotFound, Permissions.None.Decide(Actions.VirtualMachineRead, Subscription));
 
         var mixed = new Permissions([new HeldRole(BuiltInRoles.SecurityReader, Subscription), new HeldRole(BuiltInRoles.JitAdministrator, Red)]);

@@ -27,6 +27,10 @@ public sealed class Permissions(IReadOnlyList<HeldRole> roles)
     /// <summary>The outcome for a caller asking for <paramref name="action"/> on one resource at <paramref name="scope"/>.</summary>
     public AccessDecision Decide(string action, AccessScope scope) =>
         Allows(action, scope) ? AccessDecision.Allowed : Sees(scope) ? AccessDecision.Forbidden : AccessDecision.NotFound;
+
+    /// <summary>The outcome for a collection at <paramref name="scope"/>, whose parts the caller may hold the action on.</summary>
+    public AccessDecision DecideWithin(string action, AccessScope scope) =>
+        AllowsWithin(action, scope) ? AccessDecision.Allowed : Sees(scope) ? AccessDecision.Forbidden : AccessDecision.NotFound;
 }
 
 public enum AccessDecision

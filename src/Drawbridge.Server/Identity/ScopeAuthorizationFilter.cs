@@ -41,9 +41,8 @@ internal sealed class ScopeAuthorizationFilter : IEndpointFilter
         var scope = ScopeOf(http, required, caller, rg);
         var permissions = await caller.GetAsync(http.RequestAborted);
         var decision = scope is null ? AccessDecision.Forbidden
-            : required.Scope == ActionScope.Within
-                ? permissions.AllowsWithin(required.Action, scope) ? AccessDecision.Allowed : permissions.Sees(scope) ? AccessDecision.Forbidden : AccessDecision.NotFound
-                : permissions.Decide(required.Action, scope);
+            : required.Scope == ActionScope.Within ? permissions.DecideWithin(required.Action, scope)
+            : permissions.Decide(required.Action, scope);
         if (decision != AccessDecision.Allowed)
         {
             return await RefuseAsync(http, required.Action, scope?.Key ?? http.Request.Path.ToString(), decision);
