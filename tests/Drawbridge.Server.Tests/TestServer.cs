@@ -184,7 +184,21 @@ internal sealed class TestServer : IAsyncDisposable
     public void DeleteData()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(DataDirectory, recursive: true);
+
+        // Closing SQLite's last connection checkpoints and removes the -wal/-shm files, which can race the delete
+        // ("Directory not empty" seen once in ~10 runs); a short bounded retry settles it.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                Directory.Delete(DataDirectory, recursive: true);
+                return;
+            }
+            catch (IOException) when (attempt < 5)
+            {
+                Thread.Sleep(100 * attempt);
+            }
+        }
     }
 
     private sealed class RemoteAddressFilter : Microsoft.AspNetCore.Hosting.IStartupFilter
