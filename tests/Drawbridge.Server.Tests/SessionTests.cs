@@ -100,6 +100,43 @@ public sealed partial class SessionTests : IAsyncLifetime
         Assert.StartsWith("http://localhost/account/login?ReturnUrl=", page.Headers.Location?.ToString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("application/x-www-form-urlencoded", "name=erin&password=%ZZ%")]
+    [InlineData("application/x-www-form-urlencoded", "many")]
+    [InlineData("application/x-www-form-urlencoded", "long")]
+    [InlineData("multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nerin")]
+    [InlineData("multipart/form-data", "no boundary")]
+    [InlineData("application/json", "{\"name\":\"erin\"}")]
+    public async Task HostileSignInForms_AreRefusedCleanly_AndSignNobodyIn(string contentType, string body)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        body = body switch
+        {
+            "many" => string.Join('&', Enumerable.Range(0, 5000).Select(i => $"k{i}=v")),
+            "long" => "name=" + new string('a', 200_000),
+            _ => body,
+        };
+        var before = await StoreSnapshot.TakeAsync(_server);
+        using var content = new StringContent(body);
+        content.Headers.Remove("Content-Type");
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        var response = await _server.Browser().PostAsync("/account/login", content, ct);
+        Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
+        Assert.False(response.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.Any(c => c.StartsWith("drawbridge.session=", StringComparison.Ordinal)));
+        Assert.Equal(before, await StoreSnapshot.TakeAsync(_server));
+
+        // The same body from a signed-in browser to any endpoint meets the antiforgery check first: refused, no 5xx.
+        var browser = _server.Browser();
+        Assert.Equal(HttpStatusCode.Redirect, (await SignInAsync(browser, "erin", Password)).StatusCode);
+        using var again = new StringContent(body);
+        again.Headers.Remove("Content-Type");
+        again.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        var refused = await browser.PostAsync("/api/v1/tokens", again, ct);
+        Assert.True(refused.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Forbidden or HttpStatusCode.RequestEntityTooLarge,
+            $"{(int)refused.StatusCode}: {await refused.Content.ReadAsStringAsync(ct)}");
+        Assert.Equal(before.Tokens, (await StoreSnapshot.TakeAsync(_server)).Tokens);
+    }
+
     private static async Task<HttpResponseMessage> SignInAsync(HttpClient browser, string name, string password, string returnUrl = "")
     {
         var form = await browser.GetStringAsync("/account/login");

@@ -93,6 +93,7 @@ internal static class SessionEndpoints
             }
             catch (AntiforgeryValidationException)
             {
+                // Also what an unreadable form body becomes here: the token store wraps the parser's errors.
                 await Problems.Forbidden("This request needs the page's antiforgery token (reload the page and try again).").ExecuteAsync(http);
                 return;
             }
@@ -103,13 +104,13 @@ internal static class SessionEndpoints
 
     private static async Task<IResult> LoginAsync(HttpContext http, IAntiforgery antiforgery, DrawbridgeDbContext db, AuditLog audit, CancellationToken ct)
     {
-        if (!http.Request.HasFormContentType)
+        var (form, problem) = await FormBody.ReadAsync(http.Request, ct);
+        if (problem is not null)
         {
-            return Problems.Validation("form", "sign in with the form (application/x-www-form-urlencoded)");
+            return problem;
         }
 
-        var form = await http.Request.ReadFormAsync(ct);
-        var returnUrl = form["returnUrl"].ToString();
+        var returnUrl = form!["returnUrl"].ToString();
         try
         {
             await antiforgery.ValidateRequestAsync(http);
