@@ -49,14 +49,18 @@ internal sealed class BearerAuthenticationHandler(
                     new Claim(DrawbridgeClaims.MachineResourceGroup, machine.ResourceGroup), new Claim(DrawbridgeClaims.MachineName, machine.Name));
         }
 
+        // One round trip on every API call: the token and whether its user is disabled.
         var now = time.GetUtcNow();
-        var token = await db.ApiTokens.AsNoTracking().SingleOrDefaultAsync(t => t.TokenHash == hash, ct);
+        var token = await db.ApiTokens.AsNoTracking()
+            .Where(t => t.TokenHash == hash)
+            .Select(t => new { t.Principal, t.RevokedUtc, t.ExpiresUtc, Disabled = db.Users.Any(u => u.Name == t.Principal && u.DisabledUtc != null) })
+            .SingleOrDefaultAsync(ct);
         if (token is null || token.RevokedUtc is not null || token.ExpiresUtc <= now)
         {
             return await FailAsync("unknown, revoked or expired token");
         }
 
-        if (await db.Users.AnyAsync(u => u.Name == token.Principal && u.DisabledUtc != null, ct))
+        if (token.Disabled)
         {
             return await FailAsync($"user '{token.Principal}' is disabled");
         }
