@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Drawbridge.Authorization;
 using Drawbridge.Server.Audit;
 using Drawbridge.Server.Bootstrap;
+using Drawbridge.Server.Http;
 using Drawbridge.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -11,7 +12,7 @@ namespace Drawbridge.Server.Identity;
 /// The calling principal's permissions, loaded once per request: their role assignments, or for an agent the Agent
 /// role at its own machine. Assignments are read on every request, so a removed role stops working at once.
 /// </summary>
-internal sealed class CallerPermissions(IHttpContextAccessor accessor, DrawbridgeDbContext db, InstallationContext installation)
+internal sealed class CallerPermissions(IHttpContextAccessor accessor, DrawbridgeDbContext db, AuditLog audit, InstallationContext installation)
 {
     private Permissions? _loaded;
 
@@ -45,6 +46,21 @@ internal sealed class CallerPermissions(IHttpContextAccessor accessor, Drawbridg
         }
 
         return _loaded = new Permissions(held);
+    }
+
+    /// <summary>
+    /// Refuses the caller an action: audited with the reason, then a 403, or a 404 when they may not even know the
+    /// resource exists. The one place every authorization refusal goes through, in the filter and in handlers.
+    /// </summary>
+    /// <param name="notFound">The 404 a missing record gets, so a hidden one cannot be told apart from it.</param>
+    public async Task<IResult> RefuseAsync(string action, string scope, AccessDecision decision, string? reason = null, IResult? notFound = null)
+    {
+        var http = accessor.HttpContext!;
+        reason ??= decision == AccessDecision.NotFound ? "no role at, above or below this scope" : "no role granting this action at this scope";
+        await audit.RefuseAsync(http, action, scope, reason, http.RequestAborted);
+        return decision == AccessDecision.NotFound
+            ? notFound ?? Problems.NotFound($"The resource '{http.Request.Path}' could not be found.")
+            : Problems.Forbidden($"You may not perform '{action}' here.");
     }
 
     public string Principal => accessor.HttpContext?.User.Name() ?? "anonymous";

@@ -89,7 +89,7 @@ internal static class RoleAssignmentEndpoints
         var decision = (await caller.GetAsync(ct)).Decide(Actions.RoleAssignmentWrite, scope);
         if (decision != AccessDecision.Allowed)
         {
-            return await ScopeAuthorizationFilter.RefuseAsync(http, Actions.RoleAssignmentWrite, key, decision);
+            return await caller.RefuseAsync(Actions.RoleAssignmentWrite, key, decision);
         }
 
         // Only now, so a caller without rights there cannot learn whether a group or machine exists.
@@ -121,28 +121,32 @@ internal static class RoleAssignmentEndpoints
     private static async Task<IResult> DeleteAsync(HttpContext http, string id, DrawbridgeDbContext db, AuditLog audit, CallerPermissions caller, CancellationToken ct)
     {
         var assignment = Guid.TryParse(id, out var assignmentId) ? await db.RoleAssignments.SingleOrDefaultAsync(a => a.Id == assignmentId, ct) : null;
+        var notFound = Problems.NotFound($"The role assignment '{id}' could not be found.");
         if (assignment is null || !AccessScope.TryParse(assignment.Scope, out var scope))
         {
-            return Problems.NotFound($"The role assignment '{id}' could not be found.");
+            return notFound;
         }
 
         var decision = (await caller.GetAsync(ct)).Decide(Actions.RoleAssignmentDelete, scope);
         if (decision != AccessDecision.Allowed)
         {
-            return await ScopeAuthorizationFilter.RefuseAsync(http, Actions.RoleAssignmentDelete, assignment.Scope, decision);
+            return await caller.RefuseAsync(Actions.RoleAssignmentDelete, assignment.Scope, decision, notFound: notFound);
         }
 
+        // Delete first, count after: saving the audit event takes the chain's lock (an advisory lock on PostgreSQL,
+        // the write lock on SQLite) until commit, so two replicas removing the last two Owners cannot both see one left.
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var subscription = caller.Subscription.Key;
-        if (assignment.Role == BuiltInRoles.Owner.Name && assignment.Scope == subscription
-            && await db.RoleAssignments.CountAsync(a => a.Role == assignment.Role && a.Scope == subscription, ct) == 1)
-        {
-            return Problems.Conflict("This is the last Owner of the subscription; assign another Owner first.");
-        }
-
         db.RoleAssignments.Remove(assignment);
         audit.Record(http, Actions.RoleAssignmentDelete, assignment.Scope, AuditLog.Allowed, $"{assignment.Principal} as {assignment.Role}");
         await db.SaveChangesAsync(ct);
+        var subscription = caller.Subscription.Key;
+        var owner = BuiltInRoles.Owner.Name;
+        if (!await db.RoleAssignments.AnyAsync(a => a.Role == owner && a.Scope == subscription, ct))
+        {
+            await tx.RollbackAsync(ct);
+            return Problems.Conflict("This is the last Owner of the subscription; assign another Owner first.");
+        }
+
         await tx.CommitAsync(ct);
         return TypedResults.NoContent();
     }

@@ -1,5 +1,4 @@
 using Drawbridge.Authorization;
-using Drawbridge.Server.Audit;
 using Drawbridge.Server.Bootstrap;
 using Drawbridge.Server.Http;
 using Drawbridge.Server.Storage;
@@ -11,7 +10,7 @@ namespace Drawbridge.Server.Identity;
 /// Checks the endpoint's declared action at the scope its route names, before anything else looks at the request.
 /// Order matters against probing: the subscription is checked first (there is one, and every caller knows it), then
 /// the caller's permission, and only then whether the resource group exists, so a caller without access to a group
-/// cannot learn whether it exists. Refusals are audited.
+/// cannot learn whether it exists. Refusals go through <see cref="CallerPermissions.RefuseAsync"/>.
 /// </summary>
 internal sealed class ScopeAuthorizationFilter : IEndpointFilter
 {
@@ -45,7 +44,7 @@ internal sealed class ScopeAuthorizationFilter : IEndpointFilter
             : permissions.Decide(required.Action, scope);
         if (decision != AccessDecision.Allowed)
         {
-            return await RefuseAsync(http, required.Action, scope?.Key ?? http.Request.Path.ToString(), decision);
+            return await caller.RefuseAsync(required.Action, scope?.Key ?? http.Request.Path.ToString(), decision);
         }
 
         if (rg is not null)
@@ -59,17 +58,6 @@ internal sealed class ScopeAuthorizationFilter : IEndpointFilter
         }
 
         return await next(context);
-    }
-
-    /// <summary>Refuses an action: audited, then 403, or 404 when the caller may not even know the resource exists.</summary>
-    public static async Task<IResult> RefuseAsync(HttpContext http, string action, string scope, AccessDecision decision)
-    {
-        var audit = http.RequestServices.GetRequiredService<AuditLog>();
-        var reason = decision == AccessDecision.NotFound ? "no role at or above this scope" : "no role granting this action at this scope";
-        await audit.RefuseAsync(http, action, scope, reason, http.RequestAborted);
-        return decision == AccessDecision.NotFound
-            ? Problems.NotFound($"The resource '{http.Request.Path}' could not be found.")
-            : Problems.Forbidden($"You may not perform '{action}' here.");
     }
 
     private static AccessScope? ScopeOf(HttpContext http, RequiredAction required, CallerPermissions caller, string? rg)

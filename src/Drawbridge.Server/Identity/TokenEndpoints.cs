@@ -36,10 +36,9 @@ internal static class TokenEndpoints
             return problem;
         }
 
-        if (http.User.FindFirst(DrawbridgeClaims.MachineId) is not null)
+        if (caller.AgentMachine(http.User) is not null)
         {
-            // Agent credentials are machines, not people: they hold no personal tokens.
-            return await ScopeAuthorizationFilter.RefuseAsync(http, Actions.TokenWrite, "/api/v1/tokens", AccessDecision.Forbidden);
+            return await caller.RefuseAsync(Actions.TokenWrite, "/api/v1/tokens", AccessDecision.Forbidden, "agent credentials are machines, not people: they hold no personal tokens");
         }
 
         var errors = new ValidationErrors();
@@ -70,10 +69,9 @@ internal static class TokenEndpoints
         var scope = $"/api/v1/tokens?principal={principal}";
         if (principal != caller.Principal)
         {
-            var decision = (await caller.GetAsync(ct)).Decide(Actions.TokenWrite, caller.Subscription);
-            if (decision != AccessDecision.Allowed)
+            if (!(await caller.GetAsync(ct)).Allows(Actions.TokenWrite, caller.Subscription))
             {
-                return await ScopeAuthorizationFilter.RefuseAsync(http, Actions.TokenWrite, scope, AccessDecision.Forbidden);
+                return await caller.RefuseAsync(Actions.TokenWrite, scope, AccessDecision.Forbidden, $"a token for {principal}, not for the caller");
             }
 
             if (!await db.Users.AnyAsync(u => u.Name == principal && u.DisabledUtc == null, ct))
@@ -118,21 +116,22 @@ internal static class TokenEndpoints
     private static async Task<IResult> RevokeAsync(HttpContext http, string id, DrawbridgeDbContext db, AuditLog audit, CallerPermissions caller, TimeProvider time, CancellationToken ct)
     {
         var token = Guid.TryParse(id, out var tokenId) ? await db.ApiTokens.SingleOrDefaultAsync(t => t.Id == tokenId, ct) : null;
+        var notFound = Problems.NotFound($"The token '{id}' could not be found.");
+        if (token is null)
+        {
+            return notFound;
+        }
+
         var scope = $"/api/v1/tokens/{id}";
-        if (token is not null && token.Principal != caller.Principal)
+        if (token.Principal != caller.Principal)
         {
             var permissions = await caller.GetAsync(ct);
             var decision = permissions.Allows(Actions.TokenDelete, caller.Subscription) ? AccessDecision.Allowed
                 : permissions.Allows(Actions.TokenRead, caller.Subscription) ? AccessDecision.Forbidden : AccessDecision.NotFound;
             if (decision != AccessDecision.Allowed)
             {
-                return await ScopeAuthorizationFilter.RefuseAsync(http, Actions.TokenDelete, scope, decision);
+                return await caller.RefuseAsync(Actions.TokenDelete, scope, decision, $"a token of {token.Principal}, not of the caller", notFound);
             }
-        }
-
-        if (token is null)
-        {
-            return Problems.NotFound($"The token '{id}' could not be found.");
         }
 
         token.RevokedUtc ??= time.GetUtcNow();
