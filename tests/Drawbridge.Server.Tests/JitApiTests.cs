@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using Drawbridge.Contracts;
 using Drawbridge.Jit;
 using Drawbridge.Server.Identity;
+using Drawbridge.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace Drawbridge.Server.Tests;
@@ -322,6 +323,38 @@ public abstract class JitApiTests(ITestDatabase database) : IAsyncLifetime
         Assert.Empty(after.Grants);
         Assert.Empty((await _server.Owner.GetFromJsonAsync($"{_server.Sub}/providers/Microsoft.Security/jitNetworkAccessRequests?active=true&{V}", DrawbridgeJson.Wire.ArmListJitNetworkAccessRequest, ct))!.Value);
         await Problem.AssertAsync(await alice.PostAsync($"{_server.Sub}/providers/Microsoft.Security/jitNetworkAccessRequests/not-a-guid/revoke?{V}", null, ct), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Initiate_IsAuthorizedPerMachine_AndThePolicyShowsOnlyWhatTheCallerMaySee()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        foreach (var host in new[] { "h1", "h2", "h3" })
+        {
+            await _server.EnrollAsync(host);
+        }
+
+        var port = """[{"number":22,"protocol":"TCP","allowedSourceAddressPrefix":"*","maxRequestAccessDuration":"PT3H"}]""";
+        Assert.Equal(HttpStatusCode.OK, (await _server.PutPolicyAsync($$$"""{"properties":{"virtualMachines":[{"id":"{{{_server.VmId("h1")}}}","ports":{{{port}}}},{"id":"{{{_server.VmId("h2")}}}","ports":{{{port}}}},{"id":"{{{_server.VmId("h3")}}}","ports":{{{port}}}}]}}""")).StatusCode);
+
+        // Dana may open h1, may only look at h2, and does not know h3 exists.
+        var dana = _server.Client(await _server.CreateUserTokenAsync("dana", "JitRequester", _server.VmId("h1")));
+        await _server.DbAsync(async db =>
+        {
+            db.RoleAssignments.Add(new RoleAssignment { Id = Guid.NewGuid(), Principal = "dana", Role = "SecurityReader", Scope = _server.VmId("h2").ToLowerInvariant(), CreatedBy = "test" });
+            return await db.SaveChangesAsync(ct);
+        });
+        var before = await StoreSnapshot.TakeAsync(_server);
+        await Problem.AssertAsync(await _server.InitiateAsync(dana, """[{"number":22,"duration":"1h"}]""", "h2"), HttpStatusCode.Forbidden);
+        var hidden = await Problem.AssertAsync(await _server.InitiateAsync(dana, """[{"number":22,"duration":"1h"}]""", "h3"), HttpStatusCode.BadRequest, "virtualMachines[0].id");
+        Assert.Contains("is not a known virtual machine", hidden.Detail, StringComparison.Ordinal);
+        Assert.Equal(before, await StoreSnapshot.TakeAsync(_server));
+        await Responses.RequestAsync(await _server.InitiateAsync(dana, """[{"number":22,"duration":"1h"}]""", "h1"));
+
+        var policy = (await dana.GetFromJsonAsync($"{_server.PolicyPath()}?{V}", DrawbridgeJson.Wire.JitNetworkAccessPolicy, ct))!;
+        Assert.Equal(["h1", "h2"], policy.Properties!.VirtualMachines!.Select(m => m.Id![(m.Id!.LastIndexOf('/') + 1)..]));
+        var owners = (await _server.Owner.GetFromJsonAsync($"{_server.PolicyPath()}?{V}", DrawbridgeJson.Wire.JitNetworkAccessPolicy, ct))!;
+        Assert.Equal(3, owners.Properties!.VirtualMachines!.Count);
     }
 
     [Fact]

@@ -46,12 +46,11 @@ internal sealed class InitiateHandler(
         var now = time.GetUtcNow();
         var observed = ClientAddress.Observed(http);
         var errors = new ValidationErrors();
-        var permissions = await caller.GetAsync(ct);
-        var decisions = await EvaluateAsync(body!, policy, permissions, observed, now, errors, ct);
-        if (decisions.FirstOrDefault(d => !permissions.Allows(Actions.JitInitiate, caller.Machine(d.Machine))) is { Machine: { } refused })
+        var (decisions, refused) = await EvaluateAsync(body!, policy, await caller.GetAsync(ct), observed, now, errors, ct);
+        if (refused is not null)
         {
-            await audit.RefuseAsync(http, Actions.JitInitiate, scope, $"no role granting initiate at machine '{refused.Name}'", ct);
-            return Problems.Forbidden($"You may not perform '{Actions.JitInitiate}' on virtual machine '{refused.Name}'.");
+            return await caller.RefuseAsync(Actions.JitInitiate, ArmIds.VirtualMachine(installation.SubscriptionId, refused.ResourceGroup, refused.Name),
+                AccessDecision.Forbidden, $"no role granting initiate at machine '{refused.Name}'");
         }
 
         if (errors.Any)
@@ -141,10 +140,16 @@ internal sealed class InitiateHandler(
         return TypedResults.Json(response, DrawbridgeJson.Wire.JitNetworkAccessRequest, statusCode: StatusCodes.Status202Accepted);
     }
 
-    private async Task<List<(Machine Machine, PortAccessDecision Decision)>> EvaluateAsync(
+    /// <summary>
+    /// Checks every asked port against the policy and the caller's right to initiate on each machine. A machine the
+    /// caller may not see reads exactly like one that does not exist; one they see but may not open is returned as
+    /// <c>Refused</c> (a 403, whatever else is wrong with the body).
+    /// </summary>
+    private async Task<(List<(Machine Machine, PortAccessDecision Decision)> Decisions, Machine? Refused)> EvaluateAsync(
         JitNetworkAccessPolicyInitiateRequest body, JitPolicy policy, Permissions permissions, IpPrefix observed, DateTimeOffset now, ValidationErrors errors, CancellationToken ct)
     {
         var decisions = new List<(Machine, PortAccessDecision)>();
+        Machine? refused = null;
         if (body.Justification is { Length: > MaxJustificationLength })
         {
             errors.Add("justification", $"at most {MaxJustificationLength} characters");
@@ -154,7 +159,7 @@ internal sealed class InitiateHandler(
         if (vms is null || vms.Count == 0 || vms.Count > MaxMachinesPerRequest)
         {
             errors.Add("virtualMachines", $"between 1 and {MaxMachinesPerRequest} virtual machines are required");
-            return decisions;
+            return (decisions, refused);
         }
 
         var minimum = options.Value.Jit.MinimumRequestDurationValue;
@@ -168,11 +173,17 @@ internal sealed class InitiateHandler(
                 continue;
             }
 
-            // A machine the caller may not know of reads exactly like one that does not exist.
             var machine = await FindMachineAsync(vms[i].Id, ct);
-            if (machine is null || !permissions.Sees(caller.Machine(machine)))
+            var access = machine is null ? AccessDecision.NotFound : permissions.Decide(Actions.JitInitiate, caller.Machine(machine));
+            if (machine is null || access == AccessDecision.NotFound)
             {
                 errors.Add($"{path}.id", $"'{vms[i].Id}' is not a known virtual machine");
+                continue;
+            }
+
+            if (access == AccessDecision.Forbidden)
+            {
+                refused ??= machine;
                 continue;
             }
 
@@ -219,7 +230,7 @@ internal sealed class InitiateHandler(
             }
         }
 
-        return decisions;
+        return (decisions, refused);
     }
 
     private async Task<Machine?> FindMachineAsync(string? id, CancellationToken ct)

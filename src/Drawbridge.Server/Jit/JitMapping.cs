@@ -8,7 +8,9 @@ namespace Drawbridge.Server.Jit;
 /// <summary>Turns stored rows into Azure's JIT shapes.</summary>
 internal static class JitMapping
 {
-    public static JitNetworkAccessPolicy ToArm(JitPolicy policy, Guid subscription, IReadOnlyDictionary<Guid, Machine> machines, IEnumerable<AccessRequest> requests) => new()
+    /// <param name="ports">The policy's ports to show: all of them, or the part a caller may see.</param>
+    public static JitNetworkAccessPolicy ToArm(JitPolicy policy, IEnumerable<JitPolicyPort> ports, Guid subscription, IReadOnlyDictionary<Guid, Machine> machines,
+        IEnumerable<AccessRequest> requests) => new()
     {
         Id = ArmIds.JitPolicy(subscription, policy.ResourceGroup, policy.Location, policy.Name),
         Name = policy.Name,
@@ -18,7 +20,7 @@ internal static class JitMapping
         Properties = new JitNetworkAccessPolicyProperties
         {
             ProvisioningState = "Succeeded",
-            VirtualMachines = policy.Ports
+            VirtualMachines = ports
                 .OrderBy(p => p.Ordinal)
                 .GroupBy(p => p.MachineId)
                 .Select(g => new JitNetworkAccessPolicyVirtualMachine

@@ -297,13 +297,14 @@ internal sealed class JitPolicyHandlers(
             .ToListAsync(ct);
         var machineIds = policy.Ports.Select(p => p.MachineId).Concat(requests.SelectMany(r => r.Grants).Select(g => g.MachineId)).Distinct().ToList();
         var machines = await db.Machines.AsNoTracking().Where(m => machineIds.Contains(m.Id)).ToDictionaryAsync(m => m.Id, ct);
+        IEnumerable<JitPolicyPort> ports = policy.Ports;
         if (permissions is not null)
         {
             if (!permissions.Allows(Actions.JitPolicyRead, caller.ResourceGroup(policy.ResourceGroup)))
             {
                 var visible = machines.Values.Where(m => permissions.Allows(Actions.JitPolicyRead, caller.Machine(m))).Select(m => m.Id).ToHashSet();
-                policy.Ports = policy.Ports.Where(p => visible.Contains(p.MachineId)).ToList();
-                if (policy.Ports.Count == 0)
+                ports = policy.Ports.Where(p => visible.Contains(p.MachineId)).ToList();
+                if (!ports.Any())
                 {
                     return null;
                 }
@@ -313,6 +314,6 @@ internal sealed class JitPolicyHandlers(
             requests = requests.Where(r => RequestHandlers.IsVisible(r, principal, permissions, machines, caller)).ToList();
         }
 
-        return JitMapping.ToArm(policy, installation.SubscriptionId, machines, requests);
+        return JitMapping.ToArm(policy, ports, installation.SubscriptionId, machines, requests);
     }
 }
