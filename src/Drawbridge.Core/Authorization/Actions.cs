@@ -25,7 +25,6 @@ public static class Actions
     public const string RoleAssignmentRead = "Microsoft.Authorization/roleAssignments/read";
     public const string RoleAssignmentWrite = "Microsoft.Authorization/roleAssignments/write";
     public const string RoleAssignmentDelete = "Microsoft.Authorization/roleAssignments/delete";
-    public const string RoleDefinitionRead = "Microsoft.Authorization/roleDefinitions/read";
 
     public const string UserRead = "Drawbridge/users/read";
     public const string UserWrite = "Drawbridge/users/write";

@@ -20,7 +20,7 @@ public static class BuiltInRoles
     public static readonly RoleDefinition JitAdministrator = new(
         "JitAdministrator", "Write JIT policies, approve and revoke requests, enroll agents, read the audit log, users and role assignments.",
         ["Microsoft.Security/*", "Microsoft.Network/*", Actions.VirtualMachineRead, Actions.EnrollmentTokenWrite, Actions.AuditRead,
-         Actions.RoleAssignmentRead, Actions.RoleDefinitionRead, Actions.UserRead],
+         Actions.RoleAssignmentRead, Actions.UserRead],
         []);
 
     public static readonly RoleDefinition JitRequester = new(

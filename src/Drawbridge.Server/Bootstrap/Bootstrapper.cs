@@ -75,7 +75,7 @@ internal static partial class Bootstrapper
         db.Installations.Add(installation);
         db.ResourceGroups.Add(new ResourceGroup { Name = InstallationContext.DefaultResourceGroup, NameKey = InstallationContext.DefaultResourceGroup });
 
-        await EnsureOwnerAsync(db, installation.SubscriptionId, now, ct);
+        AddOwner(db, installation.SubscriptionId, now, user: true, assignment: true);
         string? ownerToken = null;
         if (options.Bootstrap.OwnerToken is null)
         {
@@ -134,19 +134,32 @@ internal static partial class Bootstrapper
         return installation;
     }
 
-    /// <summary>The user "owner", holding Owner at the subscription: whoever holds the first token can run everything.</summary>
+    /// <summary>
+    /// The user "owner", holding Owner at the subscription: whoever holds a bootstrap token can run everything. Checked
+    /// when a newly configured bootstrap token is added; removing the role later is respected like any removal.
+    /// </summary>
     private static async Task EnsureOwnerAsync(DrawbridgeDbContext db, Guid subscription, DateTimeOffset now, CancellationToken ct)
     {
-        if (db.Users.Local.All(u => u.Name != OwnerPrincipal) && !await db.Users.AnyAsync(u => u.Name == OwnerPrincipal, ct))
+        var scope = AccessScope.Subscription(subscription).Key;
+        var owner = BuiltInRoles.Owner.Name;
+        AddOwner(db, subscription, now,
+            user: !await db.Users.AnyAsync(u => u.Name == OwnerPrincipal, ct),
+            assignment: !await db.RoleAssignments.AnyAsync(a => a.Principal == OwnerPrincipal && a.Role == owner && a.Scope == scope, ct));
+    }
+
+    private static void AddOwner(DrawbridgeDbContext db, Guid subscription, DateTimeOffset now, bool user, bool assignment)
+    {
+        if (user)
         {
             db.Users.Add(new User { Id = Guid.NewGuid(), Name = OwnerPrincipal, DisplayName = "Installation owner", CreatedUtc = now, CreatedBy = "bootstrap" });
         }
 
-        var scope = AccessScope.Subscription(subscription).Key;
-        var owner = BuiltInRoles.Owner.Name;
-        if (!await db.RoleAssignments.AnyAsync(a => a.Principal == OwnerPrincipal && a.Role == owner && a.Scope == scope, ct))
+        if (assignment)
         {
-            db.RoleAssignments.Add(new RoleAssignment { Id = Guid.NewGuid(), Principal = OwnerPrincipal, Role = owner, Scope = scope, CreatedUtc = now, CreatedBy = "bootstrap" });
+            db.RoleAssignments.Add(new RoleAssignment
+            {
+                Id = Guid.NewGuid(), Principal = OwnerPrincipal, Role = BuiltInRoles.Owner.Name, Scope = AccessScope.Subscription(subscription).Key, CreatedUtc = now, CreatedBy = "bootstrap",
+            });
         }
     }
 

@@ -12,39 +12,15 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Drawbridge.Server.Identity;
 
-/// <summary>
-/// Authentication: one entry point that hands JWTs to the OIDC handler (when an issuer is configured), Drawbridge's
-/// own tokens (dbt_, dba_) to <see cref="BearerAuthenticationHandler"/>, and requests without an Authorization header
-/// but with a session cookie to the cookie handler.
-/// </summary>
+/// <summary>Bearer JWTs from the configured OpenID Connect issuer (<see cref="OidcOptions"/>).</summary>
 internal static class OidcAuthentication
 {
     public const string Scheme = "Oidc";
-    private const string Selector = "Drawbridge";
 
-    public static AuthenticationBuilder AddDrawbridgeAuthentication(this IServiceCollection services, OidcOptions oidc)
-    {
-        var builder = services.AddAuthentication(Selector)
-            .AddPolicyScheme(Selector, "Bearer token or session", o => o.ForwardDefaultSelector = http =>
-            {
-                var authorization = http.Request.Headers.Authorization.ToString();
-                return authorization.Length == 0 && (http.Request.Cookies.ContainsKey(SessionEndpoints.CookieName) || SessionEndpoints.IsPage(http.Request))
-                    ? SessionEndpoints.Scheme
-                    : oidc.Enabled && LooksLikeJwt(authorization) ? Scheme
-                    : BearerAuthenticationHandler.SchemeName;
-            })
-            .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null);
-        builder.AddDrawbridgeSessions();
-        if (oidc.Enabled)
-        {
-            builder.AddJwtBearer(Scheme, o => Configure(o, oidc));
-        }
+    public static void AddOidc(this AuthenticationBuilder builder, OidcOptions oidc) => builder.AddJwtBearer(Scheme, o => Configure(o, oidc));
 
-        return builder;
-    }
-
-    private static bool LooksLikeJwt(string header) =>
-        header.StartsWith("Bearer ey", StringComparison.OrdinalIgnoreCase) && header.Count(c => c == '.') == 2;
+    public static bool LooksLikeJwt(string authorization) =>
+        authorization.StartsWith("Bearer ey", StringComparison.OrdinalIgnoreCase) && authorization.Count(c => c == '.') == 2;
 
     private static void Configure(JwtBearerOptions o, OidcOptions oidc)
     {

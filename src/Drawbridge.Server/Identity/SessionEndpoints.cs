@@ -152,26 +152,18 @@ internal static class SessionEndpoints
         var tokens = antiforgery.GetAndStoreTokens(http);
         var e = HtmlEncoder.Default;
         var message = error is null ? "" : $"""<p role="alert" id="login-error">{e.Encode(error)}</p>""";
-        var html = $"""
-            <!doctype html>
-            <html lang="en">
-            <head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>Sign in · Drawbridge</title></head>
-            <body>
-            <main>
+        var body = $"""
             <h1>Sign in to Drawbridge</h1>
             {message}
             <form method="post" action="{LoginPath}">
-            <input type="hidden" name="{e.Encode(tokens.FormFieldName)}" value="{e.Encode(tokens.RequestToken!)}">
+            {AntiforgeryField(tokens)}
             <input type="hidden" name="returnUrl" value="{e.Encode(IsLocal(returnUrl) ? returnUrl! : "")}">
             <p><label for="name">User name</label><br><input id="name" name="name" autocomplete="username" required autofocus></p>
             <p><label for="password">Password</label><br><input id="password" name="password" type="password" autocomplete="current-password" required></p>
             <p><button type="submit">Sign in</button></p>
             </form>
-            </main>
-            </body>
-            </html>
             """;
-        return Results.Content(html, "text/html; charset=utf-8", statusCode: status);
+        return Page("Sign in", body, status);
     }
 
     private static async Task<IResult> AccountPage(HttpContext http, IAntiforgery antiforgery, CallerPermissions caller, CancellationToken ct)
@@ -179,25 +171,34 @@ internal static class SessionEndpoints
         var tokens = antiforgery.GetAndStoreTokens(http);
         var e = HtmlEncoder.Default;
         var roles = (await caller.GetAsync(ct)).Roles.Select(r => $"<li>{e.Encode(r.Role.Name)} at <code>{e.Encode(r.Scope.Key)}</code></li>");
-        var html = $"""
-            <!doctype html>
-            <html lang="en">
-            <head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>Account · Drawbridge</title></head>
-            <body>
-            <main>
+        var body = $"""
             <h1>Signed in as {e.Encode(caller.Principal)}</h1>
             <h2>Your roles</h2>
             <ul>{string.Concat(roles)}</ul>
             <form method="post" action="/account/logout">
-            <input type="hidden" name="{e.Encode(tokens.FormFieldName)}" value="{e.Encode(tokens.RequestToken!)}">
+            {AntiforgeryField(tokens)}
             <button type="submit">Sign out</button>
             </form>
+            """;
+        return Page("Account", body);
+    }
+
+    /// <summary>The frame every page shares; <paramref name="body"/> is HTML whose user-supplied parts are already encoded.</summary>
+    private static IResult Page(string title, string body, int status = StatusCodes.Status200OK) =>
+        Results.Content($"""
+            <!doctype html>
+            <html lang="en">
+            <head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{HtmlEncoder.Default.Encode(title)} · Drawbridge</title></head>
+            <body>
+            <main>
+            {body}
             </main>
             </body>
             </html>
-            """;
-        return Results.Content(html, "text/html; charset=utf-8");
-    }
+            """, "text/html; charset=utf-8", statusCode: status);
+
+    private static string AntiforgeryField(AntiforgeryTokenSet tokens) =>
+        $"""<input type="hidden" name="{HtmlEncoder.Default.Encode(tokens.FormFieldName)}" value="{HtmlEncoder.Default.Encode(tokens.RequestToken!)}">""";
 
     /// <summary>Only paths on this server: "//evil.example" and "/\evil.example" are other hosts to a browser.</summary>
     private static bool IsLocal(string? url) =>
