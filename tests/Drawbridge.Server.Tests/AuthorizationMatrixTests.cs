@@ -33,6 +33,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
     private string _requestId = "";
     private string _assignmentId = "";
     private int _counter;
+    private HttpClient _blueAgent = null!;
 
     /// <summary>Where a caller's one role assignment sits, relative to the target in group blue.</summary>
     public enum Where
@@ -63,7 +64,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _server = await TestServer.StartAsync(new SqliteDatabase());
-        var (blueAgent, _) = await _server.EnrollAsync("b1");
+        (_blueAgent, _) = await _server.EnrollAsync("b1");
         await _server.EnrollAsync("r1");
         await _server.DbAsync(async db =>
         {
@@ -94,11 +95,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
                 _callers[(role, where)] = _server.Client(await _server.CreateUserTokenAsync($"{role}-{where}".ToLowerInvariant(), role, scope), "198.18.0.50");
             }
         }
-
-        _blueAgent = blueAgent;
     }
-
-    private HttpClient _blueAgent = null!;
 
     public async ValueTask DisposeAsync()
     {

@@ -60,6 +60,8 @@ public abstract class RoleAssignmentsMigrationTests(ITestDatabase database)
             assignments.Select(a => (a.Principal, a.Role, a.Scope)));
         Assert.All(await db.ApiTokens.Select(t => t.Principal).ToListAsync(TestContext.Current.CancellationToken), p => Assert.Equal(p, p.ToLowerInvariant()));
         await db.Database.EnsureDeletedAsync(TestContext.Current.CancellationToken);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(directory, recursive: true);
     }
 }
 
