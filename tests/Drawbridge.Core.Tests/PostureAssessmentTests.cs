@@ -18,6 +18,9 @@ public class PostureAssessmentTests
 
     private static NetworkSecurityGroup Nsg(params string[] rules) => new("nsg", rules.Select((r, i) => Rule(r, $"rule{i}")).ToList());
 
+    private static NetworkSecurityGroup Aws(string name, params string[] rules) =>
+        new(name, rules.Select((r, i) => Rule(r, $"{name}-rule{i}")).ToList(), NsgKind.AwsSecurityGroup);
+
     public static TheoryData<string[], int, string, bool> Evaluations => new()
     {
         // rules, port, protocol, exposed from the Internet?
@@ -47,7 +50,7 @@ public class PostureAssessmentTests
     public void AllowedFrom_FirstMatchByPriority(string[] rules, int port, string protocol, bool exposed)
     {
         Assert.True(PortProtocols.TryParse(protocol, out var parsed));
-        var (allowed, _) = PostureAssessment.AllowedFrom(Nsg(rules).Rules, AddressSpace.Internet, parsed, port);
+        var (allowed, _) = PostureAssessment.AllowedFrom(Nsg(rules), AddressSpace.Internet, parsed, port);
         Assert.Equal(exposed, !allowed.IsEmpty);
     }
 
@@ -60,6 +63,27 @@ public class PostureAssessmentTests
         Assert.Empty(PostureAssessment.Exposures([subnet, nicDenies]));
         var exposure = Assert.Single(PostureAssessment.Exposures([subnet, nicNarrow]));
         Assert.Equal("198.51.100.0/24", exposure.Sources.ToString());
+    }
+
+    [Fact]
+    public void Exposures_AwsSecurityGroups_AnyOneAllowingIsEnough()
+    {
+        var closed = Aws("sg-closed", "100 Allow Tcp 10.0.0.0/8 22");
+        var open = Aws("sg-open", "100 Allow Tcp 0.0.0.0/0 22");
+        Assert.Empty(PostureAssessment.Exposures([closed]));
+        var exposure = Assert.Single(PostureAssessment.Exposures([closed, open]));
+        Assert.Equal("security group sg-open rule sg-open-rule0 allows 22/tcp from Internet", exposure.Describe());
+    }
+
+    [Fact]
+    public void Exposures_AwsSecurityGroup_HasNoAzureDefaults()
+    {
+        // Azure's AllowAzureLoadBalancerInBound and AllowVnetInBound do not exist in AWS; nothing is allowed by default.
+        var (allowed, _) = PostureAssessment.AllowedFrom(Aws("sg"), AddressSpace.All, PortProtocol.Tcp, 22);
+        Assert.True(allowed.IsEmpty);
+        var (azureAllowed, rule) = PostureAssessment.AllowedFrom(Nsg(), AddressSpace.All, PortProtocol.Tcp, 22);
+        Assert.Equal("AllowVnetInBound", rule?.Name);
+        Assert.False(azureAllowed.IsEmpty);
     }
 
     [Fact]
@@ -103,6 +127,46 @@ public class PostureAssessmentTests
     [InlineData(true, PostureState.Unhealthy)]
     public void Assess_NoNsgNoJit_DependsOnWhetherAnythingCanEnforce(bool hasEnforcer, PostureState expected) =>
         Assert.Equal(expected, PostureAssessment.Assess(new PostureInput(null, [], hasEnforcer)).State);
+
+    public static TheoryData<PostureInput, PostureState, string> Classifications => new()
+    {
+        // Every branch of the classification, with the host facts an agent reports.
+        { new(new HashSet<int> { 22 }, [], true, new HostFacts(new HashSet<int> { 22 }, [])), PostureState.Healthy,
+            "Just-in-time network access control protects port(s) 22" },
+        { new(new HashSet<int> { 22 }, [], true, new HostFacts(new HashSet<int>(), ["table ip filter chain INPUT (policy drop)"])), PostureState.Healthy,
+            "Just-in-time network access control protects port(s) 22 (another nftables table also filters input and may drop traffic: table ip filter chain INPUT (policy drop))" },
+        { new(null, [], true, new HostFacts(new HashSet<int> { 22, 5986 }, [])), PostureState.Unhealthy,
+            "Nothing restricts inbound traffic to management ports: no NSG and no JIT policy (the host listens on 22, 5986)" },
+        { new(null, [], true, new HostFacts(new HashSet<int> { 80 }, [])), PostureState.Unhealthy,
+            "Nothing restricts inbound traffic to management ports: no NSG and no JIT policy (nothing listens on a management port on the host right now)" },
+        { new(null, [], true), PostureState.Unhealthy, "Nothing restricts inbound traffic to management ports: no NSG and no JIT policy" },
+        { new(null, [], false), PostureState.NotApplicable, "No JIT policy, network security group or firewall can enforce access to this machine" },
+        { new(null, [], false, JitUnavailable: "imported from Azure"), PostureState.NotApplicable, "imported from Azure" },
+        { new(null, [Nsg("300 Allow Tcp * 3389")], false, JitUnavailable: "imported from Azure; JIT needs an agent"), PostureState.Unhealthy,
+            "NSG nsg rule rule0 (priority 300) allows 3389/tcp from Internet; narrow or remove that rule (imported from Azure; JIT needs an agent)" },
+        { new(null, [Nsg("300 Deny Tcp * 3389")], false, JitUnavailable: "imported from Azure"), PostureState.Healthy,
+            "No rule allows inbound traffic from the Internet to ports 22, 3389, 5985 or 5986" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Classifications))]
+    public void Assess_ClassifiesEveryBranchWithItsReason(PostureInput input, PostureState state, string reason)
+    {
+        var result = PostureAssessment.Assess(input);
+        Assert.Equal((state, reason), (result.State, result.Reason));
+    }
+
+    [Theory]
+    [InlineData(new[] { "*" }, new[] { 22, 3389 }, "0-21, 23-3388, 3390-65535")]
+    [InlineData(new[] { "22" }, new[] { 22 }, "")]
+    [InlineData(new[] { "20-30", "25-40", "443" }, new[] { 22, 5985 }, "20-21, 23-40, 443")]
+    [InlineData(new[] { "0-22" }, new[] { 0, 22 }, "1-21")]
+    [InlineData(new[] { "443" }, new[] { 22 }, "443")]
+    public void PortRange_Except_NarrowsToTheRest(string[] ranges, int[] removed, string expected)
+    {
+        var parsed = ranges.Select(r => PortRange.TryParse(r, out var range) ? range : throw new ArgumentException(r)).ToList();
+        Assert.Equal(expected, string.Join(", ", PortRange.Except(parsed, removed)));
+    }
 
     [Theory]
     [InlineData(99, "Inbound", "Allow", "Tcp", "*", "22", "r.properties.priority")]

@@ -24,6 +24,55 @@ public readonly record struct PortRange(int From, int To)
 
     public override string ToString() => From == To ? From.ToString(CultureInfo.InvariantCulture) : From == 0 && To == 65535 ? "*" : $"{From}-{To}";
 
+    /// <summary>
+    /// The same ports without <paramref name="removed"/>, as few ranges as possible: how a rule that bypasses JIT is
+    /// narrowed to everything it allowed except the JIT-protected ports. Empty when nothing is left.
+    /// </summary>
+    public static List<PortRange> Except(IEnumerable<PortRange> ranges, IEnumerable<int> removed)
+    {
+        var cut = removed.Distinct().Order().ToList();
+        var result = new List<PortRange>();
+        foreach (var range in Merge(ranges))
+        {
+            var from = range.From;
+            foreach (var port in cut.Where(range.Contains))
+            {
+                if (port > from)
+                {
+                    result.Add(new PortRange(from, port - 1));
+                }
+
+                from = port + 1;
+            }
+
+            if (from <= range.To)
+            {
+                result.Add(new PortRange(from, range.To));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Sorted, with overlapping and adjacent ranges joined (nftables refuses overlapping set elements).</summary>
+    public static List<PortRange> Merge(IEnumerable<PortRange> ranges)
+    {
+        var merged = new List<PortRange>();
+        foreach (var range in ranges.OrderBy(r => r.From))
+        {
+            if (merged.Count > 0 && range.From <= merged[^1].To + 1)
+            {
+                merged[^1] = merged[^1] with { To = Math.Max(merged[^1].To, range.To) };
+            }
+            else
+            {
+                merged.Add(range);
+            }
+        }
+
+        return merged;
+    }
+
     public static bool TryParse(string? text, out PortRange range)
     {
         range = default;

@@ -3,14 +3,33 @@ using Drawbridge.Jit;
 
 namespace Drawbridge.Posture;
 
-public sealed record NetworkSecurityGroup(string Name, IReadOnlyList<NsgRule> Rules);
+/// <summary>How a group's rules combine, with each other and with the other groups of the same machine.</summary>
+public enum NsgKind
+{
+    /// <summary>Azure: first match by priority, Azure's default rules last; a machine's groups (subnet, then NIC) must each allow.</summary>
+    Azure,
+
+    /// <summary>AWS: allow rules only, anything else refused; a machine's groups are alternatives (any one allowing is enough).</summary>
+    AwsSecurityGroup,
+}
+
+public sealed record NetworkSecurityGroup(string Name, IReadOnlyList<NsgRule> Rules, NsgKind Kind = NsgKind.Azure);
 
 /// <summary>Inbound traffic from the Internet to a management port that the machine's NSGs let through.</summary>
-public sealed record Exposure(int Port, PortProtocol Protocol, string NsgName, NsgRule Rule, AddressSpace Sources)
+public sealed record Exposure(int Port, PortProtocol Protocol, NetworkSecurityGroup Nsg, NsgRule Rule, AddressSpace Sources)
 {
-    public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"NSG {NsgName} rule {Rule.Name} (priority {Rule.Priority}) allows {Port}/{Protocol.ToString().ToLowerInvariant()} from Internet");
+    public string Describe() => Nsg.Kind == NsgKind.AwsSecurityGroup
+        ? string.Create(CultureInfo.InvariantCulture, $"security group {Nsg.Name} rule {Rule.Name} allows {Port}/{Transport} from Internet")
+        : string.Create(CultureInfo.InvariantCulture, $"NSG {Nsg.Name} rule {Rule.Name} (priority {Rule.Priority}) allows {Port}/{Transport} from Internet");
+
+    private string Transport => Protocol.ToString().ToLowerInvariant();
 }
+
+/// <summary>
+/// What the machine's agent saw on the host: which management ports something listens on, and which other nftables
+/// base chains on the input hook drop traffic (described as "table inet filter chain input (policy drop)").
+/// </summary>
+public sealed record HostFacts(IReadOnlySet<int> ListeningPorts, IReadOnlyList<string> OtherInputFilters);
 
 public enum PostureState
 {
@@ -21,10 +40,12 @@ public enum PostureState
 
 /// <summary>
 /// What the assessment knows of one machine. <see cref="JitPorts"/> is null when no JIT policy protects it; NSGs are
-/// those on its path (subnet and NIC: traffic must pass every one); <see cref="HasEnforcer"/> says whether anything else
-/// could enforce access (a Drawbridge agent or a host firewall).
+/// those on its path (see <see cref="NsgKind"/> for how they combine); <see cref="HasEnforcer"/> says whether anything
+/// else could enforce access (a Drawbridge agent). <see cref="Host"/> is what its agent last reported, if any;
+/// <see cref="JitUnavailable"/> says why JIT cannot be enabled on it (an imported machine without an agent).
 /// </summary>
-public sealed record PostureInput(IReadOnlySet<int>? JitPorts, IReadOnlyList<NetworkSecurityGroup> Nsgs, bool HasEnforcer);
+public sealed record PostureInput(
+    IReadOnlySet<int>? JitPorts, IReadOnlyList<NetworkSecurityGroup> Nsgs, bool HasEnforcer, HostFacts? Host = null, string? JitUnavailable = null);
 
 public sealed record PostureResult(PostureState State, string Reason, IReadOnlyList<Exposure> Exposures);
 
@@ -40,27 +61,65 @@ public static class PostureAssessment
     public static PostureResult Assess(PostureInput input)
     {
         var exposures = Exposures(input.Nsgs);
+        var (state, reason) = Classify(input, exposures);
+        return new PostureResult(state, reason + HostNotes(input, state), exposures);
+    }
+
+    private static (PostureState, string) Classify(PostureInput input, List<Exposure> exposures)
+    {
         if (input.JitPorts is { } jit)
         {
             var bypass = exposures.FirstOrDefault(e => jit.Contains(e.Port));
             return bypass is not null
-                ? new(PostureState.Unhealthy, $"JIT is bypassed: {bypass.Describe()}, above the JIT deny; remove or narrow that rule", exposures)
-                : new(PostureState.Healthy, $"Just-in-time network access control protects port(s) {string.Join(", ", jit.Order())}", exposures);
+                ? (PostureState.Unhealthy, $"JIT is bypassed: {bypass.Describe()}, above the JIT deny; remove or narrow that rule")
+                : (PostureState.Healthy, $"Just-in-time network access control protects port(s) {string.Join(", ", jit.Order())}");
         }
 
         if (input.Nsgs.Count == 0)
         {
             return input.HasEnforcer
-                ? new(PostureState.Unhealthy, "Nothing restricts inbound traffic to management ports: no NSG and no JIT policy", exposures)
-                : new(PostureState.NotApplicable, "No JIT policy, network security group or firewall can enforce access to this machine", exposures);
+                ? (PostureState.Unhealthy, "Nothing restricts inbound traffic to management ports: no NSG and no JIT policy")
+                : (PostureState.NotApplicable, input.JitUnavailable ?? "No JIT policy, network security group or firewall can enforce access to this machine");
         }
 
-        return exposures.Count > 0
-            ? new(PostureState.Unhealthy, exposures[0].Describe(), exposures)
-            : new(PostureState.Healthy, "No rule allows inbound traffic from the Internet to ports 22, 3389, 5985 or 5986", exposures);
+        if (exposures.Count == 0)
+        {
+            return (PostureState.Healthy, "No rule allows inbound traffic from the Internet to ports 22, 3389, 5985 or 5986");
+        }
+
+        var reason = exposures[0].Describe();
+        return (PostureState.Unhealthy, input.JitUnavailable is { } why ? $"{reason}; narrow or remove that rule ({why})" : reason);
     }
 
-    /// <summary>Every management port and transport the NSGs, taken together, let through from the Internet.</summary>
+    /// <summary>What the agent saw that changes how much the verdict means: listeners, and other tables that drop first.</summary>
+    private static string HostNotes(PostureInput input, PostureState state)
+    {
+        if (input.Host is not { } host || state == PostureState.NotApplicable)
+        {
+            return "";
+        }
+
+        var notes = new List<string>();
+        if (state == PostureState.Unhealthy)
+        {
+            var listening = ManagementPorts.Where(host.ListeningPorts.Contains).ToList();
+            notes.Add(listening.Count > 0
+                ? $"the host listens on {string.Join(", ", listening)}"
+                : "nothing listens on a management port on the host right now");
+        }
+
+        if (host.OtherInputFilters.Count > 0)
+        {
+            notes.Add($"another nftables table also filters input and may drop traffic: {string.Join("; ", host.OtherInputFilters)}");
+        }
+
+        return notes.Count == 0 ? "" : $" ({string.Join("; ", notes)})";
+    }
+
+    /// <summary>
+    /// Every management port and transport the NSGs, taken together, let through from the Internet. Azure groups are
+    /// layers that traffic passes in turn; a machine's AWS security groups form one layer in which any group may allow.
+    /// </summary>
     public static List<Exposure> Exposures(IReadOnlyList<NetworkSecurityGroup> nsgs)
     {
         var exposures = new List<Exposure>();
@@ -70,21 +129,30 @@ public static class PostureAssessment
         }
 
         // Each group's inbound rules in evaluation order, once, not once per port and transport.
-        var ordered = nsgs.Select(nsg => (nsg.Name, Rules: InEvaluationOrder(nsg.Rules))).ToList();
+        var layers = nsgs.Select((nsg, index) => (Nsg: nsg, Rules: InEvaluationOrder(nsg), Layer: nsg.Kind == NsgKind.AwsSecurityGroup ? -1 : index))
+            .GroupBy(g => g.Layer)
+            .Select(layer => layer.ToList())
+            .ToList();
         foreach (var port in ManagementPorts)
         {
             foreach (var protocol in new[] { PortProtocol.Tcp, PortProtocol.Udp })
             {
                 var reachable = AddressSpace.Internet;
-                (string Nsg, NsgRule Rule)? first = null;
-                foreach (var nsg in ordered)
+                (NetworkSecurityGroup Nsg, NsgRule Rule)? first = null;
+                foreach (var layer in layers)
                 {
-                    var (allowed, rule) = AllowedFromOrdered(nsg.Rules, reachable, protocol, port);
-                    reachable = allowed;
-                    if (rule is not null)
+                    var passed = AddressSpace.Empty;
+                    foreach (var group in layer)
                     {
-                        first ??= (nsg.Name, rule);
+                        var (allowed, rule) = AllowedFromOrdered(group.Rules, reachable, protocol, port);
+                        passed = passed.Union(allowed);
+                        if (rule is not null)
+                        {
+                            first ??= (group.Nsg, rule);
+                        }
                     }
+
+                    reachable = passed;
                 }
 
                 if (!reachable.IsEmpty && first is { } origin)
@@ -102,12 +170,13 @@ public static class PostureAssessment
     /// Azure's default rules last; and the first rule that allowed any of them. An allow shadowed by a
     /// higher-priority deny lets nothing through.
     /// </summary>
-    public static (AddressSpace Allowed, NsgRule? FirstAllow) AllowedFrom(IReadOnlyList<NsgRule> rules, AddressSpace candidates, PortProtocol protocol, int port) =>
-        AllowedFromOrdered(InEvaluationOrder(rules), candidates, protocol, port);
+    public static (AddressSpace Allowed, NsgRule? FirstAllow) AllowedFrom(NetworkSecurityGroup nsg, AddressSpace candidates, PortProtocol protocol, int port) =>
+        AllowedFromOrdered(InEvaluationOrder(nsg), candidates, protocol, port);
 
-    /// <summary>Inbound rules by priority, Azure's default rules last.</summary>
-    private static NsgRule[] InEvaluationOrder(IReadOnlyList<NsgRule> rules) =>
-        [.. rules.Where(r => r.Direction == RuleDirection.Inbound).OrderBy(r => r.Priority), .. NsgRule.DefaultInbound];
+    /// <summary>Inbound rules by priority; Azure's default rules last, or nothing for AWS (whatever no rule allows is refused).</summary>
+    public static NsgRule[] InEvaluationOrder(NetworkSecurityGroup nsg) =>
+        [.. nsg.Rules.Where(r => r.Direction == RuleDirection.Inbound).OrderBy(r => r.Priority),
+         .. nsg.Kind == NsgKind.Azure ? NsgRule.DefaultInbound : []];
 
     private static (AddressSpace Allowed, NsgRule? FirstAllow) AllowedFromOrdered(NsgRule[] rules, AddressSpace candidates, PortProtocol protocol, int port)
     {
