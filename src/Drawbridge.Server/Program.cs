@@ -6,6 +6,7 @@ using Drawbridge.Server.Http;
 using Drawbridge.Server.Identity;
 using Drawbridge.Server.Jit;
 using Drawbridge.Server.Machines;
+using Drawbridge.Server.Network;
 using Drawbridge.Server.Options;
 using Drawbridge.Server.Posture;
 using Drawbridge.Server.Storage;
@@ -30,6 +31,7 @@ builder.Services.AddScoped<CallerPermissions>();
 builder.Services.AddScoped<AuditLog>();
 builder.Services.AddAgents();
 builder.Services.AddJit();
+builder.Services.AddNetwork();
 
 var app = builder.Build();
 app.UseDrawbridgeHttp();
@@ -49,6 +51,7 @@ endpoints.MapAuditEndpoints();
 endpoints.MapMachineEndpoints();
 endpoints.MapJitEndpoints();
 endpoints.MapAssessmentEndpoints();
+endpoints.MapSecurityGroupEndpoints();
 endpoints.MapAgentEndpoints();
 ((IEndpointRouteBuilder)app).DataSources.EnsureEveryEndpointDeclaresAnAction();
 

@@ -14,7 +14,7 @@ public class NftRulesetTests
     public void Render_MatchesGoldenFile(string name)
     {
         var state = GoldenCases.All[name];
-        var rendered = NftRuleset.Render(state.ProtectedPorts, NftRuleset.Elements(state, Now));
+        var rendered = NftRuleset.Render(state, NftRuleset.Elements(state, Now));
         var path = Path.Combine(AppContext.BaseDirectory, "Golden", name + ".nft");
 
         // DRAWBRIDGE_UPDATE_GOLDEN=1 rewrites the files in the source tree after a deliberate change.

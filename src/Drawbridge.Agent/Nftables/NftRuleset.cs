@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Drawbridge.Contracts;
 using Drawbridge.Net;
+using Drawbridge.Posture;
 
 namespace Drawbridge.Agent.Nftables;
 
@@ -68,8 +69,12 @@ internal static class NftRuleset
             .ToList();
     }
 
-    /// <summary>The whole table as one transaction: create-if-missing, delete, re-create with everything in it.</summary>
-    public static string Render(IReadOnlyList<ProtectedPort> protectedPorts, IReadOnlyList<GrantElement> elements)
+    /// <summary>
+    /// The whole table as one transaction: create-if-missing, delete, re-create with everything in it. Evaluation
+    /// order, as in Azure: established traffic, grants, then each security group in turn (its own rules by priority,
+    /// the JIT deny, its default rules), or the JIT deny alone when the machine has no group.
+    /// </summary>
+    public static string Render(DesiredState state, IReadOnlyList<GrantElement> elements)
     {
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"table {Family} {Table} {{}}\n");
@@ -81,8 +86,83 @@ internal static class NftRuleset
         sb.Append("\t\ttype filter hook input priority filter - 10; policy accept;\n");
         sb.Append("\t\tct state established,related accept\n");
         sb.Append("\t\tiif \"lo\" accept\n");
+
+        // IPv6 neighbour discovery is the host's own plumbing, not traffic a security group governs (Azure's fabric
+        // answers it outside the NSG); a group's DenyAllInBound must not cut the host off its IPv6 network.
+        sb.Append("\t\ticmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } accept\n");
         sb.Append("\t\tip saddr . meta l4proto . th dport @grants4 accept\n");
         sb.Append("\t\tip6 saddr . meta l4proto . th dport @grants6 accept\n");
+        for (var i = 0; i < state.SecurityGroups.Count; i++)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"\t\tjump nsg{i} comment \"{Comment(state.SecurityGroups[i].Name)}\"\n");
+        }
+
+        if (state.SecurityGroups.Count == 0)
+        {
+            RenderJitDeny(sb, state.ProtectedPorts);
+        }
+
+        sb.Append("\t}\n");
+        for (var i = 0; i < state.SecurityGroups.Count; i++)
+        {
+            RenderGroup(sb, i, state.SecurityGroups[i], state.ProtectedPorts);
+        }
+
+        sb.Append("}\n");
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// One group as a chain: an allow returns (this group lets the packet on to the next one), a deny drops. The JIT
+    /// deny sits below the group's own rules and above Azure's defaults, where Azure puts it.
+    /// </summary>
+    private static void RenderGroup(StringBuilder sb, int index, DesiredSecurityGroup group, IReadOnlyList<ProtectedPort> protectedPorts)
+    {
+        sb.Append(CultureInfo.InvariantCulture, $"\tchain nsg{index} {{\n");
+        var jitDenyWritten = false;
+        foreach (var rule in group.Rules)
+        {
+            if (!jitDenyWritten && rule.Priority > JitDenyPriority)
+            {
+                RenderJitDeny(sb, protectedPorts);
+                jitDenyWritten = true;
+            }
+
+            var verdict = rule.Access switch { "allow" => "return", "deny" => "drop", _ => throw Invalid(group, rule, $"access '{rule.Access}'") };
+            var match = ProtocolAndPorts(group, rule);
+            var comment = Comment($"{rule.Name} ({rule.Priority})");
+            var sources = rule.Sources.Select(s => IpPrefix.TryParse(s, out var p, out _) ? p.Value : throw Invalid(group, rule, $"source '{s}'")).ToList();
+            var v4 = sources.Where(p => p.IsIPv4).Select(p => p.ToString()).ToList();
+            var v6 = sources.Where(p => !p.IsIPv4).Select(p => p.ToString()).ToList();
+            if (sources.Count == 0)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"\t\t{match}{verdict} comment \"{comment}\"\n");
+            }
+
+            if (v4.Count > 0)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"\t\tip saddr {Set(v4)} {match}{verdict} comment \"{comment}\"\n");
+            }
+
+            if (v6.Count > 0)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"\t\tip6 saddr {Set(v6)} {match}{verdict} comment \"{comment}\"\n");
+            }
+        }
+
+        if (!jitDenyWritten)
+        {
+            RenderJitDeny(sb, protectedPorts);
+        }
+
+        sb.Append("\t}\n");
+    }
+
+    /// <summary>The highest priority a user's rule can have (Azure's range is 100..4096); anything above is a default rule.</summary>
+    private const int JitDenyPriority = 4096;
+
+    private static void RenderJitDeny(StringBuilder sb, IReadOnlyList<ProtectedPort> protectedPorts)
+    {
         foreach (var protocol in new[] { "tcp", "udp" })
         {
             var ports = protectedPorts.Where(p => Protocols(p.Protocol).Contains(protocol)).Select(p => p.Number).Distinct().Order().ToList();
@@ -91,10 +171,43 @@ internal static class NftRuleset
                 sb.Append(CultureInfo.InvariantCulture, $"\t\tmeta l4proto {protocol} th dport {{ {string.Join(", ", ports)} }} drop comment \"jit-deny\"\n");
             }
         }
+    }
 
-        sb.Append("\t}\n}\n");
+    /// <summary>"meta l4proto tcp th dport { 22, 1000-2000 } ", or less when the rule matches any protocol or port.</summary>
+    private static string ProtocolAndPorts(DesiredSecurityGroup group, DesiredSecurityRule rule)
+    {
+        // Rendered from parsed values only: whatever the server sent, nothing but addresses and numbers reaches the script.
+        var ports = PortRange.Merge(rule.Ports.Select(p => PortRange.TryParse(p, out var range) ? range : throw Invalid(group, rule, $"port '{p}'")))
+            .Select(r => r.ToString()).ToList();
+        var protocols = rule.Protocol switch
+        {
+            "tcp" => "tcp",
+            "udp" => "udp",
+            "*" => ports.Count > 0 ? "{ tcp, udp }" : null,
+            _ => throw Invalid(group, rule, $"protocol '{rule.Protocol}'"),
+        };
+        var sb = new StringBuilder();
+        if (protocols is not null)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"meta l4proto {protocols} ");
+        }
+
+        if (ports.Count > 0)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"th dport {Set(ports)} ");
+        }
+
         return sb.ToString();
     }
+
+    private static NftException Invalid(DesiredSecurityGroup group, DesiredSecurityRule rule, string what) =>
+        new($"security group {Comment(group.Name)} rule {Comment(rule.Name)} has an invalid {what}; state not applied");
+
+    private static string Set(List<string> items) => items.Count == 1 ? items[0] : $"{{ {string.Join(", ", items)} }}";
+
+    /// <summary>Names are ARM names already; anything else is dropped so a comment can never end the string early.</summary>
+    private static string Comment(string text) =>
+        new(text.Where(c => char.IsAsciiLetterOrDigit(c) || c is ' ' or '.' or '_' or '-' or '(' or ')').Take(120).ToArray());
 
     /// <summary>Kernel timeouts in milliseconds, rounded up so a grant never closes before its end time.</summary>
     public static string Timeout(TimeSpan remaining) =>

@@ -18,7 +18,7 @@ internal sealed class NftablesFirewall(INftables nft, string bootFile) : IFirewa
 
     public async Task ApplyAsync(DesiredState state, DateTimeOffset serverNow, CancellationToken ct)
     {
-        var script = NftRuleset.Render(state.ProtectedPorts, NftRuleset.Elements(state, serverNow));
+        var script = NftRuleset.Render(state, NftRuleset.Elements(state, serverNow));
         await nft.ApplyAsync(script, ct);
         _fingerprint = Fingerprint(await ListTableAsync(ct));
         await WriteBootFileAsync(state, ct);
@@ -70,7 +70,7 @@ internal sealed class NftablesFirewall(INftables nft, string bootFile) : IFirewa
         Directory.CreateDirectory(directory);
         var temporary = bootFile + ".tmp";
         var body = "# Written by drawbridge-agent: JIT-protected ports stay closed from boot until the agent runs.\n"
-            + NftRuleset.Render(state.ProtectedPorts, []);
+            + NftRuleset.Render(state, []);
         await File.WriteAllTextAsync(temporary, body, ct);
         File.Move(temporary, bootFile, overwrite: true);
     }

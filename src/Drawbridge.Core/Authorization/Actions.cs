@@ -22,6 +22,13 @@ public static class Actions
 
     public const string AssessmentRead = "Microsoft.Security/assessments/read";
 
+    public const string NsgRead = "Microsoft.Network/networkSecurityGroups/read";
+    public const string NsgWrite = "Microsoft.Network/networkSecurityGroups/write";
+    public const string NsgDelete = "Microsoft.Network/networkSecurityGroups/delete";
+
+    /// <summary>Reading a cloud inventory (az/aws JSON) into machines and network security groups.</summary>
+    public const string InventoryImport = "Drawbridge/inventory/import/action";
+
     public const string RoleAssignmentRead = "Microsoft.Authorization/roleAssignments/read";
     public const string RoleAssignmentWrite = "Microsoft.Authorization/roleAssignments/write";
     public const string RoleAssignmentDelete = "Microsoft.Authorization/roleAssignments/delete";

@@ -14,6 +14,12 @@ public sealed class SecurityAssessmentProperties
     public AssessmentResourceDetails? ResourceDetails { get; set; }
     public string? DisplayName { get; set; }
     public AssessmentStatus? Status { get; set; }
+
+    /// <summary>
+    /// Azure's free-form details. Drawbridge fills in the rule that exposes a management port: "networkSecurityGroupId",
+    /// "securityRule", "exposedPorts" (comma-separated) and "jitBypassed" ("true" when JIT protects the port).
+    /// </summary>
+    public Dictionary<string, string>? AdditionalData { get; set; }
 }
 
 public sealed class AssessmentResourceDetails

@@ -35,6 +35,10 @@ namespace Drawbridge.Contracts;
 [JsonSerializable(typeof(RoleAssignmentView))]
 [JsonSerializable(typeof(List<RoleAssignmentView>))]
 [JsonSerializable(typeof(List<RoleDefinitionView>))]
+[JsonSerializable(typeof(NetworkSecurityGroupResource))]
+[JsonSerializable(typeof(ArmList<NetworkSecurityGroupResource>))]
+[JsonSerializable(typeof(SecurityRuleResource))]
+[JsonSerializable(typeof(ArmList<SecurityRuleResource>))]
 public sealed partial class DrawbridgeJson : JsonSerializerContext
 {
     /// <summary>

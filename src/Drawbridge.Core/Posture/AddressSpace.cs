@@ -33,6 +33,9 @@ public sealed class AddressSpace
 
     public bool IsEmpty => _v4.Length == 0 && _v6.Length == 0;
 
+    /// <summary>Every IPv4 and every IPv6 address: a rule with this source needs no source match at all.</summary>
+    public bool IsAll => All.Except(this).IsEmpty;
+
     /// <summary>The same set as the fewest CIDR prefixes.</summary>
     public IReadOnlyList<IpPrefix> Prefixes =>
         _v4.SelectMany(i => ToPrefixes(i, 32)).Concat(_v6.SelectMany(i => ToPrefixes(i, 128))).ToList();

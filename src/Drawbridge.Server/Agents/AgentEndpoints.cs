@@ -1,8 +1,9 @@
-using Drawbridge.Authorization;
 using System.Net;
 using System.Security.Claims;
+using Drawbridge.Authorization;
 using Drawbridge.Contracts;
 using Drawbridge.Jit;
+using Drawbridge.Posture;
 using Drawbridge.Server.Audit;
 using Drawbridge.Server.Bootstrap;
 using Drawbridge.Server.Http;
@@ -196,6 +197,12 @@ internal static class AgentEndpoints
 
         var now = time.GetUtcNow();
         var error = report.Error is { Length: > 1024 } e ? e[..1024] : report.Error;
+        var listening = report.ListeningPorts is { } ports
+            ? string.Join(',', ports.Where(PostureAssessment.ManagementPorts.Contains).Distinct().Order())
+            : null;
+        var filters = report.OtherInputFilters is { } reported
+            ? string.Join('\n', reported.Where(f => !string.IsNullOrWhiteSpace(f)).Take(16).Select(f => f.Length > 200 ? f[..200] : f))
+            : null;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var activated = 0;
         var applied = error is null ? report.Version : 0;
@@ -205,6 +212,8 @@ internal static class AgentEndpoints
         await db.Machines.Where(m => m.Id == machineId).ExecuteUpdateAsync(s => s
             .SetProperty(m => m.AppliedVersion, m => m.AppliedVersion > applied ? m.AppliedVersion : applied)
             .SetProperty(m => m.AgentLastError, error)
+            .SetProperty(m => m.ListeningPorts, m => listening ?? m.ListeningPorts)
+            .SetProperty(m => m.OtherInputFilters, m => filters ?? m.OtherInputFilters)
             .SetProperty(m => m.AgentLastSeenUtc, now), ct);
         if (error is null)
         {

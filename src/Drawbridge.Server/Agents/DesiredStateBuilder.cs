@@ -1,11 +1,13 @@
 using Drawbridge.Contracts;
 using Drawbridge.Jit;
+using Drawbridge.Posture;
+using Drawbridge.Server.Network;
 using Drawbridge.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace Drawbridge.Server.Agents;
 
-/// <summary>Builds the whole desired state of one machine from the database: protected ports and live grants.</summary>
+/// <summary>Builds the whole desired state of one machine from the database: protected ports, live grants, security groups.</summary>
 internal sealed class DesiredStateBuilder(DrawbridgeDbContext db, TimeProvider time)
 {
     public async Task<DesiredState> BuildAsync(Machine machine, CancellationToken ct)
@@ -22,6 +24,11 @@ internal sealed class DesiredStateBuilder(DrawbridgeDbContext db, TimeProvider t
             .OrderBy(g => g.EndTimeUtc)
             .ToListAsync(ct);
 
+        var groups = await db.SecurityGroupAttachments.AsNoTracking()
+            .Where(a => a.MachineId == machine.Id)
+            .Join(db.SecurityGroups.Include(g => g.Rules), a => a.GroupId, g => g.Id, (a, g) => new { a.Layer, Group = g })
+            .ToListAsync(ct);
+
         return new DesiredState
         {
             Version = machine.StateVersion,
@@ -36,6 +43,8 @@ internal sealed class DesiredStateBuilder(DrawbridgeDbContext db, TimeProvider t
                 Port = g.Port,
                 EndTimeUtc = g.EndTimeUtc,
             })).ToList(),
+            SecurityGroups = groups.OrderBy(g => g.Layer).ThenBy(g => g.Group.NameKey, StringComparer.Ordinal)
+                .Select(g => HostRules.Resolve(SecurityGroupMapping.ToPosture(g.Group))).ToList(),
         };
     }
 

@@ -26,6 +26,7 @@ internal sealed class ApiVersionFilter(params string[] supported) : IEndpointFil
 internal static class ApiVersions
 {
     public static readonly string[] Security = ["2020-01-01"];
+    public static readonly string[] Network = ["2024-07-01", "2024-05-01", "2024-03-01", "2024-01-01", "2023-11-01", "2023-09-01", "2023-06-01"];
     public static readonly string[] Compute = ["2024-07-01", "2024-03-01", "2023-09-01", "2023-03-01", "2022-11-01"];
 
     public static RouteGroupBuilder RequireApiVersion(this RouteGroupBuilder group, string[] supported)

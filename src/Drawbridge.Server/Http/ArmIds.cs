@@ -7,12 +7,16 @@ internal static partial class ArmIds
 {
     public const string VirtualMachineType = "Microsoft.Compute/virtualMachines";
     public const string JitPolicyType = "Microsoft.Security/locations/jitNetworkAccessPolicies";
+    public const string NetworkSecurityGroupType = "Microsoft.Network/networkSecurityGroups";
 
     public static string ResourceGroup(Guid subscription, string resourceGroup) =>
         $"/subscriptions/{subscription}/resourceGroups/{resourceGroup}";
 
     public static string VirtualMachine(Guid subscription, string resourceGroup, string name) =>
         $"{ResourceGroup(subscription, resourceGroup)}/providers/Microsoft.Compute/virtualMachines/{name}";
+
+    public static string NetworkSecurityGroup(Guid subscription, string resourceGroup, string name) =>
+        $"{ResourceGroup(subscription, resourceGroup)}/providers/Microsoft.Network/networkSecurityGroups/{name}";
 
     public static string JitPolicy(Guid subscription, string resourceGroup, string location, string name) =>
         $"{ResourceGroup(subscription, resourceGroup)}/providers/Microsoft.Security/locations/{location}/jitNetworkAccessPolicies/{name}";

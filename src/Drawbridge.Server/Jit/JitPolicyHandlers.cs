@@ -275,6 +275,12 @@ internal sealed class JitPolicyHandlers(
             return null;
         }
 
+        if (machine.ImportedFrom is { } source)
+        {
+            errors.Add(field, $"virtual machine '{vmName}' was imported from {source} and has no Drawbridge agent to enforce JIT (cloud connectors are not built)");
+            return null;
+        }
+
         if (rgOfVm != rgKey)
         {
             errors.Add(field, $"virtual machine '{vmName}' is in resource group '{rg}', not in the policy's");

@@ -4,6 +4,7 @@ using Drawbridge.Posture;
 using Drawbridge.Server.Bootstrap;
 using Drawbridge.Server.Http;
 using Drawbridge.Server.Identity;
+using Drawbridge.Server.Network;
 using Drawbridge.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -11,8 +12,8 @@ namespace Drawbridge.Server.Posture;
 
 /// <summary>
 /// The recommendation "Management ports of virtual machines should be protected with just-in-time network access
-/// control" per machine, as Microsoft.Security/assessments. Network security groups are not resources yet, so today
-/// the inputs are the machine's JIT policy and whether an agent can enforce on it (see docs/architecture.md).
+/// control" per machine, as Microsoft.Security/assessments, from its JIT policy, its network security groups, whether
+/// an agent enforces on it and what that agent saw on the host.
 /// </summary>
 internal static class AssessmentEndpoints
 {
@@ -52,20 +53,26 @@ internal static class AssessmentEndpoints
             machines = machines.Where(m => m.ResourceGroup == one.Rg && m.NameKey == one.Name);
         }
 
-        var rows = (await machines.OrderBy(m => m.ResourceGroup).ThenBy(m => m.NameKey)
-            .Select(m => new { m.Id, m.ResourceGroup, m.Name, HasAgent = m.AgentCredentialHash != null })
-            .ToListAsync(ct))
+        var rows = (await machines.OrderBy(m => m.ResourceGroup).ThenBy(m => m.NameKey).ToListAsync(ct))
             .Where(m => visible((m.ResourceGroup, m.Name)))
             .ToList();
         var ids = rows.Select(r => r.Id).ToList();
         var jitPorts = (await db.JitPolicyPorts.AsNoTracking().Where(p => ids.Contains(p.MachineId)).Select(p => new { p.MachineId, p.Number }).ToListAsync(ct))
             .ToLookup(p => p.MachineId, p => p.Number);
+        var attachments = await db.SecurityGroupAttachments.AsNoTracking().Where(a => ids.Contains(a.MachineId)).ToListAsync(ct);
+        var groupIds = attachments.Select(a => a.GroupId).Distinct().ToList();
+        var groups = await db.SecurityGroups.AsNoTracking().Include(g => g.Rules).Where(g => groupIds.Contains(g.Id)).ToDictionaryAsync(g => g.Id, ct);
+        var posture = groups.ToDictionary(g => g.Key, g => (Group: g.Value, Nsg: SecurityGroupMapping.ToPosture(g.Value)));
+        var groupsOf = attachments.ToLookup(a => a.MachineId);
 
         var list = new ArmList<SecurityAssessment>();
         foreach (var machine in rows)
         {
             var ports = jitPorts[machine.Id].ToHashSet();
-            var result = PostureAssessment.Assess(new PostureInput(ports.Count > 0 ? ports : null, [], machine.HasAgent));
+            var nsgs = groupsOf[machine.Id].OrderBy(a => a.Layer).ThenBy(a => posture[a.GroupId].Group.NameKey, StringComparer.Ordinal).Select(a => posture[a.GroupId]).ToList();
+            var result = PostureAssessment.Assess(new PostureInput(
+                ports.Count > 0 ? ports : null, nsgs.Select(n => n.Nsg).ToList(), machine.AgentCredentialHash is not null, HostFactsOf(machine),
+                machine.ImportedFrom is { } source ? $"imported from {source}: JIT needs a Drawbridge agent on the machine, and cloud connectors are not built" : null));
             var vmId = ArmIds.VirtualMachine(installation.SubscriptionId, machine.ResourceGroup, machine.Name);
             list.Value.Add(new SecurityAssessment
             {
@@ -75,7 +82,7 @@ internal static class AssessmentEndpoints
                 Properties = new SecurityAssessmentProperties
                 {
                     DisplayName = JitAssessmentName,
-                    ResourceDetails = new AssessmentResourceDetails { Source = "OnPremise", Id = vmId },
+                    ResourceDetails = new AssessmentResourceDetails { Source = machine.ImportedFrom ?? "OnPremise", Id = vmId },
                     Status = new AssessmentStatus
                     {
                         Code = result.State.ToString(),
@@ -87,10 +94,36 @@ internal static class AssessmentEndpoints
                         },
                         Description = result.Reason,
                     },
+                    AdditionalData = ExposureDetails(result, ports, nsgs, installation.SubscriptionId),
                 },
             });
         }
 
         return list;
     }
+
+    /// <summary>What a remediation needs to narrow or remove the rule that exposes the machine (the first one reported).</summary>
+    private static Dictionary<string, string>? ExposureDetails(
+        PostureResult result, HashSet<int> jitPorts, List<(SecurityGroup Group, NetworkSecurityGroup Nsg)> groups, Guid subscription)
+    {
+        if (result.Exposures.Count == 0)
+        {
+            return null;
+        }
+
+        var first = result.Exposures.FirstOrDefault(e => jitPorts.Contains(e.Port)) ?? result.Exposures[0];
+        var group = groups.First(g => ReferenceEquals(g.Nsg, first.Nsg)).Group;
+        var exposed = result.Exposures.Where(e => e.Rule == first.Rule).Select(e => e.Port).Distinct().Order();
+        return new Dictionary<string, string>
+        {
+            ["networkSecurityGroupId"] = ArmIds.NetworkSecurityGroup(subscription, group.ResourceGroup, group.Name),
+            ["securityRule"] = first.Rule.Name,
+            ["exposedPorts"] = string.Join(',', exposed),
+            ["jitBypassed"] = jitPorts.Contains(first.Port) ? "true" : "false",
+        };
+    }
+
+    private static HostFacts? HostFactsOf(Machine machine) => machine.ListeningPorts is null ? null : new HostFacts(
+        machine.ListeningPorts.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, System.Globalization.CultureInfo.InvariantCulture)).ToHashSet(),
+        machine.OtherInputFilters?.Split('\n', StringSplitOptions.RemoveEmptyEntries) ?? []);
 }

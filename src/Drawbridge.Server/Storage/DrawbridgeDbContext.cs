@@ -1,4 +1,5 @@
 using Drawbridge.Jit;
+using Drawbridge.Posture;
 using Microsoft.EntityFrameworkCore;
 
 namespace Drawbridge.Server.Storage;
@@ -21,6 +22,9 @@ internal abstract class DrawbridgeDbContext(DbContextOptions options) : DbContex
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
     public DbSet<EnrollmentToken> EnrollmentTokens => Set<EnrollmentToken>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+    public DbSet<SecurityGroup> SecurityGroups => Set<SecurityGroup>();
+    public DbSet<SecurityGroupRule> SecurityGroupRules => Set<SecurityGroupRule>();
+    public DbSet<SecurityGroupAttachment> SecurityGroupAttachments => Set<SecurityGroupAttachment>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -28,6 +32,9 @@ internal abstract class DrawbridgeDbContext(DbContextOptions options) : DbContex
         configurationBuilder.Properties<GrantStatus>().HaveConversion<string>().HaveMaxLength(32);
         configurationBuilder.Properties<GrantEndReason>().HaveConversion<string>().HaveMaxLength(32);
         configurationBuilder.Properties<PortProtocol>().HaveConversion<string>().HaveMaxLength(8);
+        configurationBuilder.Properties<NsgKind>().HaveConversion<string>().HaveMaxLength(32);
+        configurationBuilder.Properties<RuleDirection>().HaveConversion<string>().HaveMaxLength(16);
+        configurationBuilder.Properties<RuleAccess>().HaveConversion<string>().HaveMaxLength(16);
         configurationBuilder.Properties<string>().HaveMaxLength(1024);
     }
 
@@ -49,6 +56,33 @@ internal abstract class DrawbridgeDbContext(DbContextOptions options) : DbContex
             m.Property(x => x.Name).HaveMaxLengthOfName();
             m.Property(x => x.NameKey).HaveMaxLengthOfName();
             m.Property(x => x.ResourceGroup).HaveMaxLengthOfName();
+            m.Property(x => x.ImportedFrom).HasMaxLength(16);
+            m.Property(x => x.ListeningPorts).HasMaxLength(64);
+            m.Property(x => x.OtherInputFilters).HasMaxLength(4096);
+        });
+
+        modelBuilder.Entity<SecurityGroup>(g =>
+        {
+            g.HasIndex(x => new { x.ResourceGroup, x.NameKey }).IsUnique();
+            g.HasMany(x => x.Rules).WithOne().HasForeignKey(r => r.GroupId).OnDelete(DeleteBehavior.Cascade);
+            g.HasMany(x => x.Attachments).WithOne().HasForeignKey(a => a.GroupId).OnDelete(DeleteBehavior.Cascade);
+            g.Property(x => x.Name).HaveMaxLengthOfName();
+            g.Property(x => x.NameKey).HaveMaxLengthOfName();
+            g.Property(x => x.ImportedFrom).HasMaxLength(16);
+        });
+
+        modelBuilder.Entity<SecurityGroupRule>(r =>
+        {
+            r.HasIndex(x => new { x.GroupId, x.Ordinal });
+            r.Property(x => x.Name).HaveMaxLengthOfName();
+            r.Property(x => x.Sources).HasMaxLength(8192);
+            r.Property(x => x.DestinationPorts).HasMaxLength(4096);
+        });
+
+        modelBuilder.Entity<SecurityGroupAttachment>(a =>
+        {
+            a.HasIndex(x => new { x.MachineId, x.GroupId }).IsUnique();
+            a.HasOne<Machine>().WithMany().HasForeignKey(x => x.MachineId).OnDelete(DeleteBehavior.Cascade);
         });
 
         modelBuilder.Entity<JitPolicy>(p =>

@@ -1,4 +1,5 @@
 using Drawbridge.Jit;
+using Drawbridge.Posture;
 
 namespace Drawbridge.Server.Storage;
 
@@ -37,6 +38,66 @@ internal sealed class Machine
     public long AppliedVersion { get; set; }
     public string? AgentLastError { get; set; }
     public DateTimeOffset CreatedUtc { get; set; }
+
+    /// <summary>"Azure" or "AWS" for a machine read from a cloud inventory (it has no agent); null for enrolled machines.</summary>
+    public string? ImportedFrom { get; set; }
+
+    /// <summary>Comma-separated management ports the agent last saw something listen on; null until it reported.</summary>
+    public string? ListeningPorts { get; set; }
+
+    /// <summary>Other nftables input filters the agent last saw, one per line; null until it reported.</summary>
+    public string? OtherInputFilters { get; set; }
+}
+
+/// <summary>A network security group (Microsoft.Network/networkSecurityGroups): ordered rules, attached to machines.</summary>
+internal sealed class SecurityGroup
+{
+    public Guid Id { get; set; }
+    public required string ResourceGroup { get; set; }
+    public required string Location { get; set; }
+    public required string Name { get; set; }
+    public required string NameKey { get; set; }
+    public NsgKind Kind { get; set; }
+
+    /// <summary>"Azure" or "AWS" when read from a cloud inventory: such groups change only by importing again.</summary>
+    public string? ImportedFrom { get; set; }
+    public DateTimeOffset CreatedUtc { get; set; }
+    public DateTimeOffset UpdatedUtc { get; set; }
+    public List<SecurityGroupRule> Rules { get; set; } = [];
+    public List<SecurityGroupAttachment> Attachments { get; set; } = [];
+}
+
+internal sealed class SecurityGroupRule
+{
+    public long Id { get; set; }
+    public Guid GroupId { get; set; }
+
+    /// <summary>Keeps the order the caller wrote the rules in; evaluation order is by priority.</summary>
+    public int Ordinal { get; set; }
+    public required string Name { get; set; }
+    public int Priority { get; set; }
+    public RuleDirection Direction { get; set; }
+    public RuleAccess Access { get; set; }
+    public PortProtocol Protocol { get; set; }
+
+    /// <summary>Comma-separated CIDR prefixes and service tags, as written.</summary>
+    public required string Sources { get; set; }
+
+    /// <summary>Comma-separated ports and ranges ("22", "1000-2000", "*").</summary>
+    public required string DestinationPorts { get; set; }
+    public string? Description { get; set; }
+}
+
+/// <summary>
+/// A group applied to a machine. Traffic passes a machine's Azure groups in layer order (an imported subnet group
+/// is layer 0, a NIC's or a directly attached group layer 1) and must be allowed by each.
+/// </summary>
+internal sealed class SecurityGroupAttachment
+{
+    public long Id { get; set; }
+    public Guid GroupId { get; set; }
+    public Guid MachineId { get; set; }
+    public int Layer { get; set; }
 }
 
 internal sealed class JitPolicy

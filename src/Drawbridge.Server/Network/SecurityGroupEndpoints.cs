@@ -1,0 +1,30 @@
+using Drawbridge.Authorization;
+using Drawbridge.Server.Http;
+using Drawbridge.Server.Identity;
+
+namespace Drawbridge.Server.Network;
+
+internal static class SecurityGroupEndpoints
+{
+    public static IServiceCollection AddNetwork(this IServiceCollection services) => services.AddScoped<SecurityGroupHandlers>();
+
+    public static IEndpointRouteBuilder MapSecurityGroupEndpoints(this IEndpointRouteBuilder app)
+    {
+        const string Provider = "providers/Microsoft.Network/networkSecurityGroups";
+        var sub = app.MapGroup("/subscriptions/{subscriptionId}").WithTags("Network").RequireApiVersion(ApiVersions.Network);
+        sub.MapGet(Provider, (SecurityGroupHandlers h, CancellationToken ct) => h.ListAsync(null, ct))
+            .RequireAction(Actions.NsgRead, ActionScope.Within);
+
+        // A group lives in a resource group: reading or writing one needs the right at the group (or above).
+        var rg = sub.MapGroup("resourceGroups/{resourceGroupName}");
+        rg.MapGet(Provider, (string resourceGroupName, SecurityGroupHandlers h, CancellationToken ct) => h.ListAsync(resourceGroupName, ct))
+            .RequireAction(Actions.NsgRead, ActionScope.Within);
+        rg.MapGet($"{Provider}/{{name}}", (string resourceGroupName, string name, SecurityGroupHandlers h, CancellationToken ct)
+            => h.GetAsync(resourceGroupName, name, ct)).RequireAction(Actions.NsgRead);
+        rg.MapPut($"{Provider}/{{name}}", (HttpContext http, string resourceGroupName, string name, SecurityGroupHandlers h, CancellationToken ct)
+            => h.PutAsync(http, resourceGroupName, name, ct)).RequireAction(Actions.NsgWrite);
+        rg.MapDelete($"{Provider}/{{name}}", (HttpContext http, string resourceGroupName, string name, SecurityGroupHandlers h, CancellationToken ct)
+            => h.DeleteAsync(http, resourceGroupName, name, ct)).RequireAction(Actions.NsgDelete);
+        return app;
+    }
+}
