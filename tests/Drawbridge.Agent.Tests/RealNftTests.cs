@@ -69,6 +69,24 @@ public sealed class RealNftTests : IDisposable
         Assert.Contains("tcp dport 22 drop", Run("ip", $"netns exec {_namespace} nft list table inet drawbridge"), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Firewall_ReportsOtherInputChainsThatDrop()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var firewall = new NftablesFirewall(new NftCommand("ip", $"netns exec {_namespace} nft"), Path.Combine(_directory, "boot.nft"));
+        await firewall.ApplyAsync(new DesiredState { ProtectedPorts = [new ProtectedPort { Number = 22, Protocol = "tcp" }] }, DateTimeOffset.UtcNow, ct);
+        Assert.Empty(await firewall.OtherInputFiltersAsync(ct));
+
+        // What iptables-nft or a distribution's firewall leaves behind: a dropping policy, and a reject rule.
+        Run("ip", $"netns exec {_namespace} nft -f -", """
+            table ip filter { chain INPUT { type filter hook input priority 0; policy drop; }; }
+            table inet fw { chain in { type filter hook input priority -20; tcp dport 3389 reject; }; chain out { type filter hook output priority 0; policy drop; }; }
+            """);
+        Assert.Equal(
+            ["table inet fw chain in at priority -20 (1 drop or reject rule(s))", "table ip filter chain INPUT at priority 0 (policy drop)"],
+            (await firewall.OtherInputFiltersAsync(ct)).Order(StringComparer.Ordinal));
+    }
+
     public void Dispose()
     {
         Run("ip", $"netns del {_namespace}", check: false);

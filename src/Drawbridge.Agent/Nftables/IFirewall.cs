@@ -13,4 +13,7 @@ internal interface IFirewall
 
     /// <summary>Describes how the enforced state differs from what was last applied, or null when it does not.</summary>
     Task<string?> FindDriftAsync(DesiredState state, DateTimeOffset serverNow, CancellationToken ct);
+
+    /// <summary>Other filters on the host's input path that can drop traffic this firewall lets through.</summary>
+    Task<List<string>> OtherInputFiltersAsync(CancellationToken ct);
 }

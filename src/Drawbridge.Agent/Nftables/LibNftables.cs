@@ -44,6 +44,8 @@ internal sealed partial class LibNftables : INftables, IDisposable
 
     public Task<string> ListTableJsonAsync(string family, string table, CancellationToken ct) => RunAsync($"list table {family} {table}", json: true, ct);
 
+    public Task<string> ListRulesetJsonAsync(CancellationToken ct) => RunAsync("list ruleset", json: true, ct);
+
     public void Dispose()
     {
         NftCtxFree(_context);

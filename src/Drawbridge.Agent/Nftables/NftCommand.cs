@@ -13,6 +13,8 @@ internal sealed class NftCommand(string executable = "nft", string prefixArgumen
 
     public Task<string> ListTableJsonAsync(string family, string table, CancellationToken ct) => RunAsync($"-j list table {family} {table}", null, ct);
 
+    public Task<string> ListRulesetJsonAsync(CancellationToken ct) => RunAsync("-j list ruleset", null, ct);
+
     private async Task<string> RunAsync(string arguments, string? input, CancellationToken ct)
     {
         var start = new ProcessStartInfo(executable, prefixArguments.Length == 0 ? arguments : $"{prefixArguments} {arguments}")

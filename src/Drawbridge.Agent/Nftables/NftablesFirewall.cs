@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Drawbridge.Agent.Host;
 using Drawbridge.Contracts;
 using Drawbridge.Net;
 
@@ -59,6 +60,9 @@ internal sealed class NftablesFirewall(INftables nft, string bootFile) : IFirewa
             g.Port == key.Port && (g.Protocol == key.Protocol || g.Protocol == "*") && g.Source.Contains(key.Source)));
         return unexpected.Select(key => $"unexpected grant element {key}").FirstOrDefault();
     }
+
+    public async Task<List<string>> OtherInputFiltersAsync(CancellationToken ct) =>
+        HostSurvey.OtherInputFilters(await nft.ListRulesetJsonAsync(ct), NftRuleset.Family, NftRuleset.Table);
 
     /// <summary>
     /// The deny part of the state, with empty grant sets, for the system's nftables service to load at boot: a

@@ -1,3 +1,4 @@
+using Drawbridge.Agent.Host;
 using Drawbridge.Agent.Nftables;
 using Drawbridge.Contracts;
 using Microsoft.Extensions.Logging;
@@ -18,6 +19,7 @@ internal sealed partial class AgentLoop(ServerClient server, IFirewall firewall,
     private readonly SemaphoreSlim _gate = new(1, 1);
     private ReceivedState? _current;
     private AgentAppliedReport? _unsentReport;
+    private string? _reportedSurvey;
 
     public async Task RunAsync(string backend, CancellationToken ct)
     {
@@ -83,6 +85,7 @@ internal sealed partial class AgentLoop(ServerClient server, IFirewall firewall,
                     _gate.Release();
                 }
 
+                await ReportSurveyIfChangedAsync(ct);
                 await SendUnsentReportAsync(ct);
             }
             catch (Exception e) when (e is NftException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
@@ -125,8 +128,53 @@ internal sealed partial class AgentLoop(ServerClient server, IFirewall firewall,
             received.ToPersisted().Save(stateDirectory);
         }
 
-        _unsentReport = new AgentAppliedReport { Version = received.State.Version, Error = error, DriftRepaired = driftRepaired };
+        // A survey still waiting to be sent rides along instead of being replaced.
+        _unsentReport = new AgentAppliedReport
+        {
+            Version = received.State.Version, Error = error, DriftRepaired = driftRepaired,
+            ListeningPorts = _unsentReport?.ListeningPorts, OtherInputFilters = _unsentReport?.OtherInputFilters,
+        };
     }
+
+    /// <summary>
+    /// Listeners and other tables change without a new state, so the host is surveyed on the drift timer and a change
+    /// is reported with the version already applied; never on the apply path, where every millisecond delays a grant.
+    /// </summary>
+    private async Task ReportSurveyIfChangedAsync(CancellationToken ct)
+    {
+        // Surveyed outside the lock; recorded under it, and only when no apply report is waiting (never replace one).
+        var (listening, filters) = await SurveyAsync(ct);
+        var survey = Describe(listening, filters);
+        await _gate.WaitAsync(ct);
+        try
+        {
+            if (_current is { } current && _unsentReport is null && survey != _reportedSurvey)
+            {
+                _reportedSurvey = survey;
+                _unsentReport = new AgentAppliedReport { Version = current.State.Version, ListeningPorts = listening, OtherInputFilters = filters };
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<(List<int> Listening, List<string> Filters)> SurveyAsync(CancellationToken ct)
+    {
+        try
+        {
+            return (HostSurvey.ListeningManagementPorts(), await firewall.OtherInputFiltersAsync(ct));
+        }
+        catch (Exception e) when (e is NftException or System.Text.Json.JsonException or IOException)
+        {
+            // Not knowing is reported as nothing seen; enforcement does not depend on it.
+            Log.SurveyFailed(logger, e.Message);
+            return ([], []);
+        }
+    }
+
+    private static string Describe(List<int> listening, List<string> filters) => string.Join(',', listening) + "|" + string.Join('\n', filters);
 
     private async Task SendUnsentReportAsync(CancellationToken ct)
     {
@@ -156,5 +204,8 @@ internal sealed partial class AgentLoop(ServerClient server, IFirewall firewall,
 
         [LoggerMessage(6, LogLevel.Information, "Enforcing with {Backend}")]
         public static partial void Backend(ILogger logger, string backend);
+
+        [LoggerMessage(7, LogLevel.Warning, "Could not survey the host (listeners, other nftables tables): {Error}")]
+        public static partial void SurveyFailed(ILogger logger, string error);
     }
 }
