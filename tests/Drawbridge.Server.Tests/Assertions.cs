@@ -36,7 +36,8 @@ internal static class Problem
 }
 
 /// <summary>Everything a refused request must leave untouched.</summary>
-internal sealed record StoreSnapshot(int Policies, int Ports, int Requests, string Grants, long Versions, int Machines, int Users, int Assignments, int Tokens, int DisabledUsers)
+internal sealed record StoreSnapshot(int Policies, int Ports, int Requests, string Grants, long Versions, int Machines, int Users, int Assignments, int Tokens, int DisabledUsers,
+    int Groups, int GroupRules, int Attachments)
 {
     public static Task<StoreSnapshot> TakeAsync(TestServer server) => server.DbAsync(async db => new StoreSnapshot(
         await db.JitPolicies.CountAsync(),
@@ -48,7 +49,10 @@ internal sealed record StoreSnapshot(int Policies, int Ports, int Requests, stri
         await db.Users.CountAsync(),
         await db.RoleAssignments.CountAsync(),
         await db.ApiTokens.CountAsync(t => t.RevokedUtc == null),
-        await db.Users.CountAsync(u => u.DisabledUtc != null)));
+        await db.Users.CountAsync(u => u.DisabledUtc != null),
+        await db.SecurityGroups.CountAsync(),
+        await db.SecurityGroupRules.CountAsync(),
+        await db.SecurityGroupAttachments.CountAsync()));
 }
 
 internal static class Responses

@@ -20,6 +20,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
 {
     private const string V = "api-version=2020-01-01";
     private const string CV = "api-version=2024-07-01";
+    private const string NV = "api-version=2024-05-01";
 
     private static readonly string[] Roles = ["Owner", "JitAdministrator", "JitRequester", "Approver", "SecurityReader"];
     private static readonly string[] Everyone = Roles;
@@ -75,6 +76,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         });
         await PutPolicyAsync("blue", "b1");
         await PutPolicyAsync("red", "r1");
+        await PutNsgAsync();
         _requestId = (await Responses.RequestAsync(await _server.Owner.PostAsync($"{PolicyPath("blue")}/initiate?{V}",
             TestServer.Json($$"""{"virtualMachines":[{"id":"{{VmId("blue", "b1")}}","ports":[{"number":22,"duration":"1h"}]}]}""")))).Guid();
         await CreateVictimAssignmentAsync();
@@ -246,6 +248,13 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         yield return new("GET", $"{request}?{V}", null, Readers, Reach.OnBlueMachine, RefusedInReach: HttpStatusCode.NotFound);
         yield return new("POST", $"{request}/revoke?{V}", null, Administrators, Reach.OnBlueMachine, RefusedInReach: 0);
 
+        var network = "providers/Microsoft.Network/networkSecurityGroups";
+        yield return new("GET", $"{sub}/{network}?{NV}", null, Readers, Reach.Anywhere, Marker: "blue-nsg");
+        yield return new("GET", $"{blue}/{network}?{NV}", null, Readers, Reach.WithinBlueGroup, Marker: "blue-nsg");
+        yield return new("GET", $"{blue}/{network}/blue-nsg?{NV}", null, Readers, Reach.WithinBlueGroup);
+        yield return new("PUT", $"{blue}/{network}/blue-nsg?{NV}", NsgBody(), Administrators, Reach.InBlueGroup);
+        yield return new("DELETE", $"{blue}/{network}/blue-nsg?{NV}", null, Administrators, Reach.InBlueGroup, Restore: PutNsgAsync);
+
         yield return new("GET", $"{sub}/{security}/assessments?{V}", null, Readers, Reach.Anywhere, Marker: "/virtualMachines/b1/");
         yield return new("GET", $"{blue}/{machines}/b1/{security}/assessments/805651bc-6ecd-4c73-9b55-97a19d0582d0?{V}", null, Readers, Reach.OnBlueMachine);
 
@@ -302,6 +311,15 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
 
     private string PolicyBody(string rg, string vm) =>
         $$$"""{"properties":{"virtualMachines":[{"id":"{{{VmId(rg, vm)}}}","ports":[{"number":22,"protocol":"TCP","allowedSourceAddressPrefix":"*","maxRequestAccessDuration":"PT3H"}]}]}}""";
+
+    private string NsgBody() =>
+        $$$"""{"location":"local","properties":{"securityRules":[{"name":"AllowHttps","properties":{"priority":300,"direction":"Inbound","access":"Allow","protocol":"Tcp","sourceAddressPrefix":"*","destinationPortRange":"443"}}],"virtualMachines":[{"id":"{{{VmId("blue", "b1")}}}"}]}}""";
+
+    private async Task PutNsgAsync()
+    {
+        var response = await _server.Owner.PutAsync($"{_server.Sub}/resourceGroups/blue/providers/Microsoft.Network/networkSecurityGroups/blue-nsg?{NV}", TestServer.Json(NsgBody()));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
 
     private async Task PutPolicyAsync(string rg, string vm)
     {

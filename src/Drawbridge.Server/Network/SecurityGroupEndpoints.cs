@@ -15,12 +15,13 @@ internal static class SecurityGroupEndpoints
         sub.MapGet(Provider, (SecurityGroupHandlers h, CancellationToken ct) => h.ListAsync(null, ct))
             .RequireAction(Actions.NsgRead, ActionScope.Within);
 
-        // A group lives in a resource group: reading or writing one needs the right at the group (or above).
+        // A group lives in a resource group: writing one needs the right at the group (or above). Reading one is also
+        // open to whoever reads groups at a machine it applies to (checked in the handler).
         var rg = sub.MapGroup("resourceGroups/{resourceGroupName}");
         rg.MapGet(Provider, (string resourceGroupName, SecurityGroupHandlers h, CancellationToken ct) => h.ListAsync(resourceGroupName, ct))
             .RequireAction(Actions.NsgRead, ActionScope.Within);
         rg.MapGet($"{Provider}/{{name}}", (string resourceGroupName, string name, SecurityGroupHandlers h, CancellationToken ct)
-            => h.GetAsync(resourceGroupName, name, ct)).RequireAction(Actions.NsgRead);
+            => h.GetAsync(resourceGroupName, name, ct)).RequireAction(Actions.NsgRead, ActionScope.Within);
         rg.MapPut($"{Provider}/{{name}}", (HttpContext http, string resourceGroupName, string name, SecurityGroupHandlers h, CancellationToken ct)
             => h.PutAsync(http, resourceGroupName, name, ct)).RequireAction(Actions.NsgWrite);
         rg.MapDelete($"{Provider}/{{name}}", (HttpContext http, string resourceGroupName, string name, SecurityGroupHandlers h, CancellationToken ct)

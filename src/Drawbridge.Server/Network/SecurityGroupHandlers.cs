@@ -33,10 +33,9 @@ internal sealed class SecurityGroupHandlers(
         }
 
         var permissions = await caller.GetAsync(ct);
-        var groups = (await query.OrderBy(g => g.ResourceGroup).ThenBy(g => g.NameKey).ToListAsync(ct))
-            .Where(g => permissions.Allows(Actions.NsgRead, caller.ResourceGroup(g.ResourceGroup)))
-            .ToList();
-        var machines = await AttachedMachinesAsync(groups, ct);
+        var all = await query.OrderBy(g => g.ResourceGroup).ThenBy(g => g.NameKey).ToListAsync(ct);
+        var machines = await AttachedMachinesAsync(all, ct);
+        var groups = all.Where(g => IsVisible(g, permissions, machines)).ToList();
         var list = new ArmList<NetworkSecurityGroupResource>
         {
             Value = groups.Select(g => SecurityGroupMapping.ToArm(g, installation.SubscriptionId, g.Attachments.Select(a => machines[a.MachineId]))).ToList(),
@@ -47,8 +46,14 @@ internal sealed class SecurityGroupHandlers(
     public async Task<IResult> GetAsync(string resourceGroup, string name, CancellationToken ct)
     {
         var group = await FindAsync(resourceGroup, name, tracked: false, ct);
-        return group is null ? NotFound(name) : await ResultAsync(group, ct);
+        var machines = group is null ? [] : await AttachedMachinesAsync([group], ct);
+        return group is null || !IsVisible(group, await caller.GetAsync(ct), machines) ? NotFound(name) : await ResultAsync(group, ct);
     }
+
+    /// <summary>A group is read at its resource group, or by whoever reads groups at a machine it applies to.</summary>
+    private bool IsVisible(SecurityGroup group, Permissions permissions, Dictionary<Guid, Machine> machines) =>
+        permissions.Allows(Actions.NsgRead, caller.ResourceGroup(group.ResourceGroup))
+        || group.Attachments.Any(a => permissions.Allows(Actions.NsgRead, caller.Machine(machines[a.MachineId])));
 
     public async Task<IResult> PutAsync(HttpContext http, string resourceGroup, string name, CancellationToken ct)
     {

@@ -1,0 +1,169 @@
+using System.Net;
+using System.Net.Http.Json;
+using Drawbridge.Contracts;
+
+namespace Drawbridge.Server.Tests;
+
+public sealed class NetworkSecurityGroupTests_Sqlite() : NetworkSecurityGroupTests(new SqliteDatabase());
+
+public sealed class NetworkSecurityGroupTests_Postgres() : NetworkSecurityGroupTests(new PostgresDatabase());
+
+/// <summary>Network security groups as resources, what agents receive from them, and how they change the assessment.</summary>
+public abstract class NetworkSecurityGroupTests(ITestDatabase database) : IAsyncLifetime
+{
+    private const string NV = "api-version=2024-05-01";
+    private const string SV = "api-version=2020-01-01";
+    private TestServer _server = null!;
+    private HttpClient _agent = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _server = await TestServer.StartAsync(database);
+        (_agent, _) = await _server.EnrollAsync("h1", "198.18.0.11");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        _server.DeleteData();
+        GC.SuppressFinalize(this);
+    }
+
+    private string NsgPath(string name = "web-nsg") => $"{_server.Sub}/resourceGroups/default/providers/Microsoft.Network/networkSecurityGroups/{name}?{NV}";
+
+    private string Body(string rules, bool attach = true)
+    {
+        var machines = attach ? $$""","virtualMachines":[{"id":"{{_server.VmId("h1")}}"}]""" : "";
+        return """{"location":"local","properties":{"securityRules":[""" + rules + "]" + machines + "}}";
+    }
+
+    private static string Rule(string name, int priority, string access, string protocol, string source, string ports) =>
+        $$$"""{"name":"{{{name}}}","properties":{"priority":{{{priority}}},"direction":"Inbound","access":"{{{access}}}","protocol":"{{{protocol}}}","sourceAddressPrefix":"{{{source}}}","destinationPortRange":"{{{ports}}}"}}""";
+
+    private async Task<SecurityAssessment> AssessAsync()
+    {
+        var list = await _server.Owner.GetFromJsonAsync($"{_server.Sub}/providers/Microsoft.Security/assessments?{SV}", DrawbridgeJson.Wire.ArmListSecurityAssessment, TestContext.Current.CancellationToken);
+        return Assert.Single(list!.Value);
+    }
+
+    [Fact]
+    public async Task Put_StoresTheAzureShape_AndTheAgentReceivesTheRulesResolved()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var before = (await _agent.GetFromJsonAsync("/agent/v1/state?after=0", DrawbridgeJson.Wire.DesiredState, ct))!.Version;
+        var put = await _server.Owner.PutAsync(NsgPath(), TestServer.Json(Body(
+            Rule("AllowHttps", 300, "Allow", "Tcp", "Internet", "443") + "," + Rule("DenyRange", 200, "Deny", "*", "203.0.113.0/24", "1000-2000"))), ct);
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+
+        var nsg = (await _server.Owner.GetFromJsonAsync(NsgPath(), DrawbridgeJson.Wire.NetworkSecurityGroupResource, ct))!;
+        Assert.Equal(($"{_server.Sub}/resourceGroups/default/providers/Microsoft.Network/networkSecurityGroups/web-nsg", "Microsoft.Network/networkSecurityGroups", "local"),
+            (nsg.Id, nsg.Type, nsg.Location));
+        Assert.Equal(["AllowHttps", "DenyRange"], nsg.Properties!.SecurityRules!.Select(r => r.Name));
+        var https = nsg.Properties.SecurityRules![0].Properties!;
+        Assert.Equal(("Tcp", "Internet", "443", 300, "Allow", "Inbound"), (https.Protocol, https.SourceAddressPrefix, https.DestinationPortRange, https.Priority, https.Access, https.Direction));
+        Assert.Equal(["AllowVnetInBound", "AllowAzureLoadBalancerInBound", "DenyAllInBound", "AllowVnetOutBound", "AllowInternetOutBound", "DenyAllOutBound"],
+            nsg.Properties.DefaultSecurityRules!.Select(r => r.Name));
+        Assert.Equal([_server.VmId("h1")], nsg.Properties.VirtualMachines!.Select(v => v.Id));
+
+        // The machine's state has a new version with the group in evaluation order: the deny (200) first, defaults last.
+        var state = (await _agent.GetFromJsonAsync($"/agent/v1/state?after={before}", DrawbridgeJson.Wire.DesiredState, ct))!;
+        Assert.True(state.Version > before);
+        var group = Assert.Single(state.SecurityGroups);
+        Assert.Equal(["DenyRange", "AllowHttps", "AllowVnetInBound", "AllowAzureLoadBalancerInBound", "DenyAllInBound"], group.Rules.Select(r => r.Name));
+        Assert.Equal(["203.0.113.0/24"], group.Rules[0].Sources);
+        Assert.Equal(["1000-2000"], group.Rules[0].Ports);
+        Assert.Equal(("deny", "*"), (group.Rules[0].Access, group.Rules[0].Protocol));
+        Assert.DoesNotContain("10.0.0.0/8", group.Rules[1].Sources);         // "Internet" is expanded without private ranges
+        Assert.Empty(group.Rules[4].Sources);                                // DenyAllInBound: any source, any port
+        Assert.Empty(group.Rules[4].Ports);
+
+        // Detaching (an empty list) takes the group off the machine; leaving virtualMachines out keeps the attachments.
+        Assert.Equal(HttpStatusCode.OK, (await _server.Owner.PutAsync(NsgPath(), TestServer.Json(Body(Rule("AllowHttps", 300, "Allow", "Tcp", "*", "443"), attach: false)), ct)).StatusCode);
+        Assert.Single((await _agent.GetFromJsonAsync("/agent/v1/state?after=0", DrawbridgeJson.Wire.DesiredState, ct))!.SecurityGroups);
+        Assert.Equal(HttpStatusCode.OK, (await _server.Owner.PutAsync(NsgPath(), TestServer.Json("""{"properties":{"securityRules":[],"virtualMachines":[]}}"""), ct)).StatusCode);
+        Assert.Empty((await _agent.GetFromJsonAsync("/agent/v1/state?after=0", DrawbridgeJson.Wire.DesiredState, ct))!.SecurityGroups);
+    }
+
+    [Fact]
+    public async Task Assessment_FollowsTheGroup_ExposureBypassAndNarrowing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await _server.Owner.PutAsync(NsgPath(), TestServer.Json(Body(Rule("AllowSSH", 300, "Allow", "Tcp", "*", "22"))), ct);
+        var exposed = await AssessAsync();
+        Assert.Equal(("Unhealthy", "NSG web-nsg rule AllowSSH (priority 300) allows 22/tcp from Internet"),
+            (exposed.Properties!.Status!.Code, exposed.Properties.Status.Description));
+        Assert.Equal("AllowSSH", exposed.Properties.AdditionalData!["securityRule"]);
+        Assert.Equal(("22", "false"), (exposed.Properties.AdditionalData["exposedPorts"], exposed.Properties.AdditionalData["jitBypassed"]));
+
+        // JIT on 22 does not help while the group's allow sits above the JIT deny.
+        await _server.EnableJitAsync("h1");
+        var bypassed = await AssessAsync();
+        Assert.Equal("Unhealthy", bypassed.Properties!.Status!.Code);
+        Assert.StartsWith("JIT is bypassed: NSG web-nsg rule AllowSSH", bypassed.Properties.Status.Description, StringComparison.Ordinal);
+        Assert.Equal("true", bypassed.Properties.AdditionalData!["jitBypassed"]);
+
+        // A higher-priority deny shadows the allow: Healthy again.
+        await _server.Owner.PutAsync(NsgPath(), TestServer.Json(Body(Rule("AllowSSH", 300, "Allow", "Tcp", "*", "22") + "," + Rule("DenySSH", 200, "Deny", "*", "Internet", "22"))), ct);
+        var healthy = await AssessAsync();
+        Assert.Equal(("Healthy", "Just-in-time network access control protects port(s) 22"), (healthy.Properties!.Status!.Code, healthy.Properties.Status.Description));
+    }
+
+    [Fact]
+    public async Task Assessment_UsesWhatTheAgentSawOnTheHost()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var state = (await _agent.GetFromJsonAsync("/agent/v1/state?after=0", DrawbridgeJson.Wire.DesiredState, ct))!;
+        var report = new AgentAppliedReport { Version = state.Version, ListeningPorts = [22, 80, 5986], OtherInputFilters = ["table ip filter chain INPUT at priority 0 (policy drop)"] };
+        Assert.Equal(HttpStatusCode.NoContent, (await _agent.PostAsJsonAsync("/agent/v1/applied", report, DrawbridgeJson.Wire.AgentAppliedReport, ct)).StatusCode);
+        Assert.Equal(
+            "Nothing restricts inbound traffic to management ports: no NSG and no JIT policy (the host listens on 22, 5986; another nftables table also filters input and may drop traffic: table ip filter chain INPUT at priority 0 (policy drop))",
+            (await AssessAsync()).Properties!.Status!.Description);
+
+        // A report without a survey keeps the last one.
+        Assert.Equal(HttpStatusCode.NoContent, (await _agent.PostAsJsonAsync("/agent/v1/applied", new AgentAppliedReport { Version = state.Version }, DrawbridgeJson.Wire.AgentAppliedReport, ct)).StatusCode);
+        Assert.Contains("the host listens on 22, 5986", (await AssessAsync()).Properties!.Status!.Description, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, string> BadGroups => new()
+    {
+        { """{"properties":{"securityRules":[RULE_A,RULE_A]}}""", "properties.securityRules[1].name" },
+        { """{"properties":{"securityRules":[RULE_A,{"name":"b","properties":{"priority":300,"direction":"Inbound","access":"Deny","protocol":"Tcp","sourceAddressPrefix":"*","destinationPortRange":"22"}}]}}""", "properties.securityRules[1].properties.priority" },
+        { """{"properties":{"securityRules":[{"name":"a","properties":{"priority":99,"direction":"Inbound","access":"Allow","protocol":"Tcp","sourceAddressPrefix":"*","destinationPortRange":"22"}}]}}""", "properties.securityRules[0].properties.priority" },
+        { """{"properties":{"securityRules":[{"name":"a","properties":{"priority":300,"direction":"Inbound","access":"Allow","protocol":"Icmp","sourceAddressPrefix":"*","destinationPortRange":"22"}}]}}""", "properties.securityRules[0].properties.protocol" },
+        { """{"properties":{"securityRules":[{"name":"a","properties":{"priority":300,"direction":"Inbound","access":"Allow","protocol":"Tcp","sourceAddressPrefix":"*","sourceAddressPrefixes":["10.0.0.0/8"],"destinationPortRange":"22"}}]}}""", "properties.securityRules[0].properties.sourceAddressPrefix" },
+        { """{"properties":{"securityRules":[{"name":"a","properties":{"priority":300,"direction":"Inbound","access":"Allow","protocol":"Tcp","sourceAddressPrefix":"*","destinationPortRange":"22","destinationAddressPrefix":"10.0.0.4"}}]}}""", "properties.securityRules[0].properties.destinationAddressPrefix" },
+        { """{"properties":{"securityRules":[{"name":"a","properties":{"priority":300,"direction":"Inbound","access":"Allow","protocol":"Tcp","sourceAddressPrefix":"*","destinationPortRange":"22","sourcePortRange":"1024-65535"}}]}}""", "properties.securityRules[0].properties.sourcePortRange" },
+        { """{"properties":{"securityRules":[{"name":"a","properties":{"priority":300,"direction":"Inbound","access":"Allow","protocol":"Tcp","sourceAddressPrefix":"10.0.0.0/33","destinationPortRange":"22"}}]}}""", "properties.securityRules[0].properties.sourceAddressPrefixes[0]" },
+        { """{"properties":{"securityRules":[{"name":"a","properties":{"priority":300,"direction":"Inbound","access":"Allow","protocol":"Tcp","sourceAddressPrefix":"*"}}]}}""", "properties.securityRules[0].properties.destinationPortRanges" },
+        { """{"properties":{"securityRules":[null]}}""", "properties.securityRules[0]" },
+        { """{"properties":{"virtualMachines":[{"id":"/subscriptions/SUB/resourceGroups/default/providers/Microsoft.Compute/virtualMachines/nope"}]}}""", "properties.virtualMachines[0].id" },
+        { """{"properties":{"virtualMachines":[{"id":"not-an-id"}]}}""", "properties.virtualMachines[0].id" },
+        { """{"location":"no place","properties":{}}""", "location" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadGroups))]
+    public async Task Put_BadGroup_NamesTheFieldAndChangesNothing(string body, string field)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        Assert.Equal(HttpStatusCode.OK, (await _server.Owner.PutAsync(NsgPath(), TestServer.Json(Body(Rule("AllowHttps", 300, "Allow", "Tcp", "*", "443"))), ct)).StatusCode);
+        var before = await StoreSnapshot.TakeAsync(_server);
+        body = body.Replace("RULE_A", Rule("a", 300, "Allow", "Tcp", "*", "22"), StringComparison.Ordinal).Replace("/subscriptions/SUB", _server.Sub, StringComparison.Ordinal);
+        await Problem.AssertAsync(await _server.Owner.PutAsync(NsgPath(), TestServer.Json(body), ct), HttpStatusCode.BadRequest, field);
+        Assert.Equal(before, await StoreSnapshot.TakeAsync(_server));
+        var stored = (await _server.Owner.GetFromJsonAsync(NsgPath(), DrawbridgeJson.Wire.NetworkSecurityGroupResource, ct))!;
+        Assert.Equal(["AllowHttps"], stored.Properties!.SecurityRules!.Select(r => r.Name));
+    }
+
+    [Fact]
+    public async Task Delete_DetachesFromMachines_AndMissingIs404Then204()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await _server.Owner.PutAsync(NsgPath(), TestServer.Json(Body(Rule("AllowSSH", 300, "Allow", "Tcp", "*", "22"))), ct);
+        Assert.Equal(HttpStatusCode.OK, (await _server.Owner.DeleteAsync(NsgPath(), ct)).StatusCode);
+        Assert.Empty((await _agent.GetFromJsonAsync("/agent/v1/state?after=0", DrawbridgeJson.Wire.DesiredState, ct))!.SecurityGroups);
+        await Problem.AssertAsync(await _server.Owner.GetAsync(NsgPath(), ct), HttpStatusCode.NotFound);
+        Assert.Equal(HttpStatusCode.NoContent, (await _server.Owner.DeleteAsync(NsgPath(), ct)).StatusCode);
+        await Problem.AssertAsync(await _server.Owner.GetAsync(NsgPath().Replace("2024-05-01", "2019-01-01", StringComparison.Ordinal), ct), HttpStatusCode.BadRequest);
+    }
+}
