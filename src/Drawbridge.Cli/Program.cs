@@ -16,6 +16,7 @@ var root = new RootCommand("Drawbridge: just-in-time access to your machines' ma
     AccessCommands.Role(),
     AuditCommands.Create(),
     AssessCommands.Create(),
+    NsgCommands.Create(),
 };
 root.Options.Add(Cli.Output);
 return await root.Parse(args).InvokeAsync();

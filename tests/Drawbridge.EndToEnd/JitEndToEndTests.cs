@@ -204,4 +204,37 @@ public sealed class JitEndToEndTests(Lab lab) : IClassFixture<Lab>
         Assert.Equal([22, 3389, 5985, 5986], ports.Select(p => p.Number!.Value));
         Assert.All(ports, p => Assert.Equal(("*", "*", "PT3H"), (p.Protocol, p.AllowedSourceAddressPrefix, p.MaxRequestAccessDuration)));
     }
+
+    [Fact]
+    public async Task NsgAllowOn22_OpensThePortPastJit_AndRemediationNarrowsIt()
+    {
+        var host = Lab.HostAddress(6);
+        var timeout = TimeSpan.FromSeconds(5);
+        Assert.False(lab.CanConnect("client", host), "JIT keeps 22 closed");
+        Ok(lab.RunCli("nsg", "create", "web-nsg"));
+        Ok(lab.RunCli("nsg", "rule", "add", "web-nsg", "AllowSshHttps", "--priority", "300", "--source", "*", "--port", "22", "443"));
+        Ok(lab.RunCli("nsg", "attach", "web-nsg", "h6"));
+
+        // The group's allow sits above the JIT deny, as in Azure: 22 is open to everyone, and the assessment says why.
+        await Lab.WaitForAsync(() => lab.CanConnect("client", host) && lab.CanConnect("other", host), timeout, "the NSG allow to open 22");
+        Assert.StartsWith("JIT is bypassed: NSG web-nsg rule AllowSshHttps (priority 300) allows 22/tcp from Internet", H6(lab.RunCli("assess", "-o", "json")).Description,
+            StringComparison.Ordinal);
+
+        var hint = lab.RunCli("assess", "--remediate", "h6");
+        Assert.Contains("--bypass narrow", hint.Output, StringComparison.Ordinal);
+        var narrowed = lab.RunCli("assess", "--remediate", "h6", "--bypass", "narrow");
+        Assert.True(narrowed.Exit == 0, narrowed.Error);
+        Assert.Contains("rule AllowSshHttps narrowed to port(s) 443", narrowed.Output, StringComparison.Ordinal);
+        await Lab.WaitForAsync(() => !lab.CanConnect("client", host) && !lab.CanConnect("other", host), timeout, "22 to close again");
+        Assert.Equal("Healthy", H6(lab.RunCli("assess", "-o", "json")).Code);
+
+        // Grants sit above the group's rules: a request still opens 22 for the requester alone.
+        lab.RequestJson("h6", "--port", "22", "--duration", "1m");
+        Assert.True(lab.CanConnect("client", host), "open for the requester through the group");
+        Assert.False(lab.CanConnect("other", host), "closed for everyone else");
+
+        static void Ok((int Exit, string Output, string Error) run) => Assert.True(run.Exit == 0, run.Error);
+        static AssessmentStatus H6((int Exit, string Output, string Error) run) => JsonSerializer.Deserialize(run.Output, DrawbridgeJson.Wire.ArmListSecurityAssessment)!
+            .Value.Single(a => a.Properties!.ResourceDetails!.Id!.EndsWith("/h6", StringComparison.Ordinal)).Properties!.Status!;
+    }
 }

@@ -13,6 +13,7 @@ internal sealed class DrawbridgeApi : IDisposable
 {
     public const string SecurityApiVersion = "2020-01-01";
     public const string ComputeApiVersion = "2024-07-01";
+    public const string NetworkApiVersion = "2024-05-01";
     public const string DefaultResourceGroup = "default";
     public const string DefaultPolicyName = "default";
 
@@ -59,6 +60,13 @@ internal sealed class DrawbridgeApi : IDisposable
 
     public string PolicyPath(string resourceGroup, string location, string name) =>
         WithVersion($"{Subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.Security/locations/{location}/jitNetworkAccessPolicies/{name}", SecurityApiVersion);
+
+    public string SecurityGroupsPath(string? resourceGroup = null) => WithVersion(
+        resourceGroup is null ? $"{Subscription}/providers/Microsoft.Network/networkSecurityGroups" : $"{Subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.Network/networkSecurityGroups",
+        NetworkApiVersion);
+
+    public string SecurityGroupPath(string name, string resourceGroup) =>
+        WithVersion(name.StartsWith('/') ? name : $"{Subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.Network/networkSecurityGroups/{name}", NetworkApiVersion);
 
     public string RequestsPath(bool activeOnly) =>
         WithVersion($"{Subscription}/providers/Microsoft.Security/jitNetworkAccessRequests" + (activeOnly ? "?active=true" : ""), SecurityApiVersion);

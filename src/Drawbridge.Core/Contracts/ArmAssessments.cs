@@ -1,5 +1,12 @@
 namespace Drawbridge.Contracts;
 
+/// <summary>The one recommendation Drawbridge assesses, under the key Azure uses (built-in policy ASC_JITNetworkAccess_Audit).</summary>
+public static class JitAssessment
+{
+    public const string Key = "805651bc-6ecd-4c73-9b55-97a19d0582d0";
+    public const string DisplayName = "Management ports of virtual machines should be protected with just-in-time network access control";
+}
+
 /// <summary>Microsoft.Security/assessments (api-version 2020-01-01), as Defender for Cloud reports a recommendation per resource.</summary>
 public sealed class SecurityAssessment
 {

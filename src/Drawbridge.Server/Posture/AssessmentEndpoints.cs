@@ -17,10 +17,6 @@ namespace Drawbridge.Server.Posture;
 /// </summary>
 internal static class AssessmentEndpoints
 {
-    /// <summary>The assessment key Azure uses for this recommendation (built-in policy ASC_JITNetworkAccess_Audit).</summary>
-    public const string JitAssessmentKey = "805651bc-6ecd-4c73-9b55-97a19d0582d0";
-    public const string JitAssessmentName = "Management ports of virtual machines should be protected with just-in-time network access control";
-
     public static IEndpointRouteBuilder MapAssessmentEndpoints(this IEndpointRouteBuilder app)
     {
         var sub = app.MapGroup("/subscriptions/{subscriptionId}").WithTags("Posture").RequireApiVersion(ApiVersions.Security);
@@ -33,7 +29,7 @@ internal static class AssessmentEndpoints
         sub.MapGet($"resourceGroups/{{resourceGroupName}}/providers/Microsoft.Compute/virtualMachines/{{vmName}}/providers/Microsoft.Security/assessments/{{key}}",
             async (string resourceGroupName, string vmName, string key, DrawbridgeDbContext db, InstallationContext i, CancellationToken ct) =>
             {
-                var list = string.Equals(key, JitAssessmentKey, StringComparison.OrdinalIgnoreCase)
+                var list = string.Equals(key, JitAssessment.Key, StringComparison.OrdinalIgnoreCase)
                     ? await ListAsync(db, i, (ArmIds.Key(resourceGroupName), ArmIds.Key(vmName)), _ => true, ct)
                     : new ArmList<SecurityAssessment>();
                 return list.Value.Count == 0
@@ -76,12 +72,12 @@ internal static class AssessmentEndpoints
             var vmId = ArmIds.VirtualMachine(installation.SubscriptionId, machine.ResourceGroup, machine.Name);
             list.Value.Add(new SecurityAssessment
             {
-                Id = $"{vmId}/providers/Microsoft.Security/assessments/{JitAssessmentKey}",
-                Name = JitAssessmentKey,
+                Id = $"{vmId}/providers/Microsoft.Security/assessments/{JitAssessment.Key}",
+                Name = JitAssessment.Key,
                 Type = "Microsoft.Security/assessments",
                 Properties = new SecurityAssessmentProperties
                 {
-                    DisplayName = JitAssessmentName,
+                    DisplayName = JitAssessment.DisplayName,
                     ResourceDetails = new AssessmentResourceDetails { Source = machine.ImportedFrom ?? "OnPremise", Id = vmId },
                     Status = new AssessmentStatus
                     {
