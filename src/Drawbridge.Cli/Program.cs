@@ -17,6 +17,7 @@ var root = new RootCommand("Drawbridge: just-in-time access to your machines' ma
     AuditCommands.Create(),
     AssessCommands.Create(),
     NsgCommands.Create(),
+    ImportCommands.Create(),
 };
 root.Options.Add(Cli.Output);
 return await root.Parse(args).InvokeAsync();

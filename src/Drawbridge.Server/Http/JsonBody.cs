@@ -11,12 +11,12 @@ internal static class JsonBody
 {
     public const long MaxBytes = 256 * 1024;
 
-    public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> typeInfo, CancellationToken ct)
+    public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> typeInfo, CancellationToken ct, long maxBytes = MaxBytes)
         where T : class
     {
-        if (request.ContentLength > MaxBytes)
+        if (request.ContentLength > maxBytes)
         {
-            return (null, Problems.Status(StatusCodes.Status413PayloadTooLarge, $"The body must be at most {MaxBytes} bytes."));
+            return (null, Problems.Status(StatusCodes.Status413PayloadTooLarge, $"The body must be at most {maxBytes} bytes."));
         }
 
         if (!request.HasJsonContentType())

@@ -6,7 +6,8 @@ namespace Drawbridge.Server.Network;
 
 internal static class SecurityGroupEndpoints
 {
-    public static IServiceCollection AddNetwork(this IServiceCollection services) => services.AddScoped<SecurityGroupHandlers>();
+    public static IServiceCollection AddNetwork(this IServiceCollection services) =>
+        services.AddScoped<SecurityGroupHandlers>().AddScoped<InventoryImportHandler>();
 
     public static IEndpointRouteBuilder MapSecurityGroupEndpoints(this IEndpointRouteBuilder app)
     {
@@ -26,6 +27,10 @@ internal static class SecurityGroupEndpoints
             => h.PutAsync(http, resourceGroupName, name, ct)).RequireAction(Actions.NsgWrite);
         rg.MapDelete($"{Provider}/{{name}}", (HttpContext http, string resourceGroupName, string name, SecurityGroupHandlers h, CancellationToken ct)
             => h.DeleteAsync(http, resourceGroupName, name, ct)).RequireAction(Actions.NsgDelete);
+
+        // Imports create resource groups, machines and groups anywhere in the installation: a subscription-level action.
+        app.MapPost("/api/v1/inventory/import", (HttpContext http, InventoryImportHandler h, CancellationToken ct) => h.ImportAsync(http, ct))
+            .WithTags("Network").RequireAction(Actions.InventoryImport);
         return app;
     }
 }

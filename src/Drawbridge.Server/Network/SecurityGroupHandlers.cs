@@ -177,11 +177,11 @@ internal sealed class SecurityGroupHandlers(
     }
 
     /// <summary>The rules, each valid, with names and (per direction) priorities unique as Azure requires.</summary>
-    public static List<SecurityGroupRule> ParseRules(List<SecurityRuleResource> arm, ValidationErrors errors)
+    public static List<SecurityGroupRule> ParseRules(List<SecurityRuleResource> arm, ValidationErrors errors, string field = "properties.securityRules")
     {
         if (arm.Count > SecurityGroupMapping.MaxRulesPerGroup)
         {
-            errors.Add("properties.securityRules", $"at most {SecurityGroupMapping.MaxRulesPerGroup} rules per group");
+            errors.Add(field, $"at most {SecurityGroupMapping.MaxRulesPerGroup} rules per group");
             return [];
         }
 
@@ -190,7 +190,7 @@ internal sealed class SecurityGroupHandlers(
         var priorities = new HashSet<(Drawbridge.Posture.RuleDirection, int)>();
         for (var i = 0; i < arm.Count; i++)
         {
-            var path = $"properties.securityRules[{i}]";
+            var path = $"{field}[{i}]";
             if (SecurityGroupMapping.TryParseRule(arm[i], i, path, errors) is not { } rule)
             {
                 continue;
