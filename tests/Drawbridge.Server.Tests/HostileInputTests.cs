@@ -54,6 +54,10 @@ public sealed class HostileInputTests : IAsyncLifetime
             ("POST", "/api/v1/users", """{"name":"u","displayName":"U","password":"long-enough-password"}"""),
             ("POST", "/api/v1/role-assignments", $$"""{"principal":"p","role":"JitRequester","scope":"{{_server.Sub}}/resourceGroups/default"}"""),
             ("POST", "/agent/v1/enroll", """{"token":"dbe_x","name":"n","addresses":["10.0.0.1"]}"""),
+            ("PUT", $"{_server.Sub}/resourceGroups/default/providers/Microsoft.Network/networkSecurityGroups/g?api-version=2024-05-01",
+                $$$"""{"location":"local","properties":{"securityRules":[{"name":"r","properties":{"priority":300,"direction":"Inbound","access":"Allow","protocol":"Tcp","sourceAddressPrefix":"*","destinationPortRanges":["22","1000-2000"]}}],"virtualMachines":[{"id":"{{{_server.VmId("h1")}}}"}]}}"""),
+            ("POST", "/api/v1/inventory/import",
+                """{"source":"AWS","groups":[{"resourceGroup":"aws","name":"sg-1","kind":"AwsSecurityGroup","securityRules":[{"name":"r","properties":{"priority":100,"direction":"Inbound","access":"Allow","protocol":"*","sourceAddressPrefixes":["0.0.0.0/0"],"destinationPortRanges":["*"]}}]}],"machines":[{"resourceGroup":"aws","name":"i-1","osType":"Linux","addresses":["172.31.0.1"],"groups":[{"resourceGroup":"aws","name":"sg-1","layer":0}]}]}"""),
         };
 
         // A mutation replaces the n-th JSON value of a template with a nasty one, or cuts the body short.
@@ -73,13 +77,14 @@ public sealed class HostileInputTests : IAsyncLifetime
     {
         // No %00 in paths: Kestrel refuses such a request line before the app runs (and TestServer cannot send one).
         var segments = Gen.Elements("..", "%2e%2e", "x%2Fy", "%ff%fe", "日本", new string('a', 300), "default", "DEFAULT", "h1", "%20", "a.b-c_d", "*");
-        var queries = Gen.Elements("", "?api-version=2020-01-01", "?api-version=", "?api-version=2020-01-01&api-version=x", "?api-version=1999-01-01",
+        var queries = Gen.Elements("", "?api-version=2020-01-01", "?api-version=2024-05-01", "?api-version=", "?api-version=2020-01-01&api-version=x", "?api-version=1999-01-01",
             "?api-version=2020-01-01&active=maybe", "?since=%00", "?limit=-5", "?limit=99999999999", "?after=abc", "?after=-1", "?format=xml");
         var paths =
             from template in Gen.Elements(
                 "/subscriptions/{0}/resourceGroups/{1}/providers/Microsoft.Security/locations/{2}/jitNetworkAccessPolicies/{3}",
                 "/subscriptions/{0}/providers/Microsoft.Security/jitNetworkAccessRequests/{1}",
                 "/subscriptions/{0}/resourceGroups/{1}/providers/Microsoft.Compute/virtualMachines/{2}",
+                "/subscriptions/{0}/resourceGroups/{1}/providers/Microsoft.Network/networkSecurityGroups/{2}",
                 "/api/v1/tokens/{0}", "/api/v1/audit", "/agent/v1/state", "/api/v1/users/{0}/disable", "/api/v1/role-assignments/{0}", "/{0}/{1}")
             from a in Gen.OneOf(Gen.Constant(_server.SubscriptionId), segments)
             from b in segments
