@@ -52,6 +52,7 @@ endpoints.MapMachineEndpoints();
 endpoints.MapJitEndpoints();
 endpoints.MapAssessmentEndpoints();
 endpoints.MapSecurityGroupEndpoints();
+endpoints.MapEffectiveAccessEndpoint();
 endpoints.MapAgentEndpoints();
 ((IEndpointRouteBuilder)app).DataSources.EnsureEveryEndpointDeclaresAnAction();
 

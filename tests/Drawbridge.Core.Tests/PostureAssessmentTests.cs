@@ -86,6 +86,30 @@ public class PostureAssessmentTests
         Assert.False(azureAllowed.IsEmpty);
     }
 
+    public static TheoryData<string[], bool, int, string, string, string?> EffectiveCases => new()
+    {
+        // rules (none: no group), JIT on the port?, port, protocol, allowed sources, deciding rule
+        { [], false, 22, "Tcp", "0.0.0.0/0, ::/0", null },                                   // nothing restricts the host
+        { [], true, 22, "Tcp", "(none)", null },                                             // the JIT deny alone
+        { ["300 Allow Tcp 198.51.100.0/24 22"], true, 22, "Tcp", "198.51.100.0/24", "rule0" }, // above the JIT deny: a bypass for that network
+        { ["300 Allow Tcp 198.51.100.0/24 22"], false, 22, "Tcp",                            // without JIT, Azure's defaults add the private ranges
+            "10.0.0.0/8, 100.64.0.0/10, 168.63.129.16, 172.16.0.0/12, 192.168.0.0/16, 198.51.100.0/24, fc00::/7", "rule0" },
+        { ["300 Allow Tcp 198.51.100.0/24 22"], false, 22, "Udp", "10.0.0.0/8, 100.64.0.0/10, 168.63.129.16, 172.16.0.0/12, 192.168.0.0/16, fc00::/7", "AllowVnetInBound" },
+        { ["200 Deny * * 3389", "300 Allow Tcp * 3389"], false, 3389, "Tcp", "(none)", null },  // shadowed by a higher-priority deny
+        { ["200 Deny Tcp ::/0 22", "300 Allow Tcp * 22"], true, 22, "Tcp", "0.0.0.0/0", "rule1" }, // IPv6 denied, IPv4 open past JIT
+        { ["300 Allow Tcp * 1000-2000"], true, 22, "Tcp", "(none)", null },                   // the allow does not cover 22
+    };
+
+    [Theory]
+    [MemberData(nameof(EffectiveCases))]
+    public void Effective_FollowsTheHostsEvaluationOrder(string[] rules, bool jit, int port, string protocol, string allowed, string? rule)
+    {
+        Assert.True(PortProtocols.TryParse(protocol, out var parsed));
+        var input = new PostureInput(jit ? new HashSet<int> { port } : null, rules.Length == 0 ? [] : [Nsg(rules)], HasEnforcer: true);
+        var effective = PostureAssessment.Effective(input, parsed, port);
+        Assert.Equal((allowed, rule, jit), (effective.Allowed.ToString(), effective.Rule?.Name, effective.JitProtected));
+    }
+
     [Fact]
     public void Assess_JitEnabledAndNoBypass_IsHealthy()
     {

@@ -255,6 +255,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         yield return new("PUT", $"{blue}/{network}/blue-nsg?{NV}", NsgBody(), Administrators, Reach.InBlueGroup);
         yield return new("DELETE", $"{blue}/{network}/blue-nsg?{NV}", null, Administrators, Reach.InBlueGroup, Restore: PutNsgAsync);
 
+        yield return new("GET", $"{blue}/{machines}/b1/effectiveNetworkAccess?{NV}", null, Readers, Reach.OnBlueMachine);
         yield return new("POST", "/api/v1/inventory/import", """{"source":"Azure","groups":[],"machines":[]}""", Owners, Reach.AtSubscription);
 
         yield return new("GET", $"{sub}/{security}/assessments?{V}", null, Readers, Reach.Anywhere, Marker: "/virtualMachines/b1/");

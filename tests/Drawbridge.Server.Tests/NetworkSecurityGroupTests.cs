@@ -124,6 +124,30 @@ public abstract class NetworkSecurityGroupTests(ITestDatabase database) : IAsync
         Assert.Contains("the host listens on 22, 5986", (await AssessAsync()).Properties!.Status!.Description, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task EffectiveAccess_ShowsWhatGetsPastTheRulesAndTheJitDeny()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await _server.EnableJitAsync("h1");
+        await _server.Owner.PutAsync(NsgPath(), TestServer.Json(Body(Rule("AllowOffice", 300, "Allow", "Tcp", "198.51.100.0/24", "22"))), ct);
+        var path = $"{_server.Sub}/resourceGroups/default/providers/Microsoft.Compute/virtualMachines/h1/effectiveNetworkAccess?{NV}";
+        var access = (await _server.Owner.GetFromJsonAsync($"{path}&port=22&protocol=tcp", DrawbridgeJson.Wire.EffectiveNetworkAccess, ct))!;
+        var ssh = Assert.Single(access.Value);
+        Assert.Equal((22, "Tcp", true, true, "AllowOffice"), (ssh.Port, ssh.Protocol, ssh.JitProtected, ssh.FromInternet, ssh.SecurityRule));
+        Assert.Equal(["198.51.100.0/24"], ssh.AllowedSources);
+        Assert.EndsWith("/networkSecurityGroups/web-nsg", ssh.NetworkSecurityGroupId, StringComparison.Ordinal);
+
+        // Without a port: the four management ports on both transports; 3389 is not JIT-protected here, so the defaults apply.
+        var all = (await _server.Owner.GetFromJsonAsync(path, DrawbridgeJson.Wire.EffectiveNetworkAccess, ct))!;
+        Assert.Equal(8, all.Value.Count);
+        var rdp = all.Value.Single(a => a.Port == 3389 && a.Protocol == "Tcp");
+        Assert.Equal((false, false, "AllowVnetInBound"), (rdp.JitProtected, rdp.FromInternet, rdp.SecurityRule));
+
+        await Problem.AssertAsync(await _server.Owner.GetAsync($"{path}&port=70000", ct), HttpStatusCode.BadRequest, "port");
+        await Problem.AssertAsync(await _server.Owner.GetAsync($"{path}&protocol=icmp", ct), HttpStatusCode.BadRequest, "protocol");
+        await Problem.AssertAsync(await _server.Owner.GetAsync(path.Replace("/h1/", "/nope/", StringComparison.Ordinal), ct), HttpStatusCode.NotFound);
+    }
+
     public static TheoryData<string, string> BadGroups => new()
     {
         { """{"properties":{"securityRules":[RULE_A,RULE_A]}}""", "properties.securityRules[1].name" },

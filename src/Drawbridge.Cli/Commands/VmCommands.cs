@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Drawbridge.Cli.Api;
+using Drawbridge.Cli.Output;
 using Drawbridge.Contracts;
 
 namespace Drawbridge.Cli.Commands;
@@ -27,7 +28,32 @@ internal static class VmCommands
             });
             return 0;
         });
-        return new Command("vm", "Machines") { list };
+        var vm = new Argument<string>("vm") { Description = "Machine name or ARM id" };
+        var port = new Option<int?>("--port", "-p") { Description = "One port (default: 22, 3389, 5985 and 5986)" };
+        var protocol = new Option<string?>("--protocol") { Description = "tcp or udp (default: both)" };
+        var access = new Command("access", "Which sources reach a machine's ports after its network security groups and JIT deny (grants aside)")
+        {
+            vm, port, protocol, Cli.ResourceGroup,
+        };
+        access.SetHandler(async (result, printer, ct) =>
+        {
+            using var api = DrawbridgeApi.FromConfig();
+            var query = (result.GetValue(port) is { } p ? $"&port={p}" : "") + (result.GetValue(protocol) is { } t ? $"&protocol={Uri.EscapeDataString(t)}" : "");
+            var id = api.VirtualMachineId(result.GetValue(vm)!, result.GetValue(Cli.ResourceGroup)!);
+            var effective = await api.GetAsync(DrawbridgeApi.WithVersion($"{id}/effectiveNetworkAccess", DrawbridgeApi.NetworkApiVersion) + query,
+                DrawbridgeJson.Wire.EffectiveNetworkAccess, ct);
+            printer.Show(effective, DrawbridgeJson.Indented.EffectiveNetworkAccess, () => printer.Table(["PORT", "JIT", "FROM INTERNET", "RULE", "ALLOWED SOURCES"],
+                effective.Value.Select(a => new[]
+                {
+                    $"{a.Port}/{a.Protocol?.ToLowerInvariant()}",
+                    a.JitProtected ? "protected" : "-",
+                    a.FromInternet ? "yes" : "no",
+                    a.SecurityRule is { } rule ? $"{Printer.Name(a.NetworkSecurityGroupId)}/{rule}" : "-",
+                    a.AllowedSources.Count == 0 ? "none" : string.Join(", ", a.AllowedSources),
+                })));
+            return 0;
+        });
+        return new Command("vm", "Machines") { list, access };
     }
 
     public static async Task<VirtualMachine> GetAsync(DrawbridgeApi api, string name, string resourceGroup, CancellationToken ct)

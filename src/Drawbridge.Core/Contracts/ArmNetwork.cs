@@ -58,3 +58,31 @@ public sealed class SubResource
 {
     public string? Id { get; set; }
 }
+
+/// <summary>
+/// Drawbridge extension (GET {vmId}/effectiveNetworkAccess): which sources reach a machine's ports after every rule
+/// of its groups and its JIT deny, in the order its agent evaluates them. Active JIT grants are not included.
+/// </summary>
+public sealed class EffectiveNetworkAccess
+{
+    public List<EffectivePortAccess> Value { get; set; } = [];
+}
+
+public sealed class EffectivePortAccess
+{
+    public int Port { get; set; }
+
+    /// <summary>"Tcp" or "Udp".</summary>
+    public string? Protocol { get; set; }
+
+    /// <summary>The fewest CIDR prefixes covering every allowed source; empty when nothing gets through.</summary>
+    public List<string> AllowedSources { get; set; } = [];
+
+    /// <summary>Whether any allowed source is on the Internet (not private, loopback, link-local or multicast).</summary>
+    public bool FromInternet { get; set; }
+    public bool JitProtected { get; set; }
+
+    /// <summary>The first rule that allowed any of the sources, when a group decided.</summary>
+    public string? NetworkSecurityGroupId { get; set; }
+    public string? SecurityRule { get; set; }
+}

@@ -39,6 +39,7 @@ namespace Drawbridge.Contracts;
 [JsonSerializable(typeof(ArmList<NetworkSecurityGroupResource>))]
 [JsonSerializable(typeof(SecurityRuleResource))]
 [JsonSerializable(typeof(ArmList<SecurityRuleResource>))]
+[JsonSerializable(typeof(EffectiveNetworkAccess))]
 [JsonSerializable(typeof(InventoryImport))]
 [JsonSerializable(typeof(InventoryImportResult))]
 public sealed partial class DrawbridgeJson : JsonSerializerContext

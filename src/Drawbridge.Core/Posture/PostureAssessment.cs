@@ -49,6 +49,9 @@ public sealed record PostureInput(
 
 public sealed record PostureResult(PostureState State, string Reason, IReadOnlyList<Exposure> Exposures);
 
+/// <summary>The sources that reach one port of a machine (JIT grants aside), and the first rule that allowed any of them.</summary>
+public sealed record EffectiveAccess(int Port, PortProtocol Protocol, AddressSpace Allowed, NetworkSecurityGroup? Nsg, NsgRule? Rule, bool JitProtected);
+
 /// <summary>
 /// Classifies a machine as Defender for Cloud's recommendation "Management ports of virtual machines should be
 /// protected with just-in-time network access control" does, and goes one step further: a JIT machine whose NSG still
@@ -128,41 +131,73 @@ public static class PostureAssessment
             return exposures;
         }
 
-        // Each group's inbound rules in evaluation order, once, not once per port and transport.
-        var layers = nsgs.Select((nsg, index) => (Nsg: nsg, Rules: InEvaluationOrder(nsg), Layer: nsg.Kind == NsgKind.AwsSecurityGroup ? -1 : index))
-            .GroupBy(g => g.Layer)
-            .Select(layer => layer.ToList())
-            .ToList();
+        var layers = Layers(nsgs);
         foreach (var port in ManagementPorts)
         {
             foreach (var protocol in new[] { PortProtocol.Tcp, PortProtocol.Udp })
             {
-                var reachable = AddressSpace.Internet;
-                (NetworkSecurityGroup Nsg, NsgRule Rule)? first = null;
-                foreach (var layer in layers)
+                var (reachable, origin) = Pass(layers, AddressSpace.Internet, protocol, port, jitDeny: false);
+                if (!reachable.IsEmpty && origin is { } first)
                 {
-                    var passed = AddressSpace.Empty;
-                    foreach (var group in layer)
-                    {
-                        var (allowed, rule) = AllowedFromOrdered(group.Rules, reachable, protocol, port);
-                        passed = passed.Union(allowed);
-                        if (rule is not null)
-                        {
-                            first ??= (group.Nsg, rule);
-                        }
-                    }
-
-                    reachable = passed;
-                }
-
-                if (!reachable.IsEmpty && first is { } origin)
-                {
-                    exposures.Add(new Exposure(port, protocol, origin.Nsg, origin.Rule, reachable));
+                    exposures.Add(new Exposure(port, protocol, first.Nsg, first.Rule, reachable));
                 }
             }
         }
 
         return exposures;
+    }
+
+    /// <summary>
+    /// Which sources reach (protocol, port) on the machine after every rule, as its agent enforces them: in each group
+    /// the JIT deny of a protected port sits below the group's own rules and above its defaults; without a group, a
+    /// protected port is closed and any other port open. JIT grants come on top of this and are not included.
+    /// </summary>
+    public static EffectiveAccess Effective(PostureInput input, PortProtocol protocol, int port)
+    {
+        var jit = input.JitPorts?.Contains(port) == true;
+        if (input.Nsgs.Count == 0)
+        {
+            return new EffectiveAccess(port, protocol, jit ? AddressSpace.Empty : AddressSpace.All, null, null, jit);
+        }
+
+        var (allowed, origin) = Pass(Layers(input.Nsgs), AddressSpace.All, protocol, port, jitDeny: jit);
+        return new EffectiveAccess(port, protocol, allowed, origin?.Nsg, origin?.Rule, jit);
+    }
+
+    private sealed record Evaluated(NetworkSecurityGroup Nsg, NsgRule[] Rules, NsgRule[] OwnRules);
+
+    /// <summary>Each group's inbound rules in evaluation order, computed once, grouped into the layers traffic passes in turn.</summary>
+    private static List<List<Evaluated>> Layers(IReadOnlyList<NetworkSecurityGroup> nsgs) =>
+        nsgs.Select((nsg, index) => (Group: new Evaluated(nsg, InEvaluationOrder(nsg), [.. nsg.Rules.Where(r => r.Direction == RuleDirection.Inbound).OrderBy(r => r.Priority)]),
+                Layer: nsg.Kind == NsgKind.AwsSecurityGroup ? -1 : index))
+            .GroupBy(g => g.Layer)
+            .Select(layer => layer.Select(g => g.Group).ToList())
+            .ToList();
+
+    /// <summary>What of <paramref name="candidates"/> passes every layer, and the first rule that allowed any of it.</summary>
+    private static (AddressSpace Passed, (NetworkSecurityGroup Nsg, NsgRule Rule)? First) Pass(
+        List<List<Evaluated>> layers, AddressSpace candidates, PortProtocol protocol, int port, bool jitDeny)
+    {
+        var reachable = candidates;
+        (NetworkSecurityGroup Nsg, NsgRule Rule)? first = null;
+        foreach (var layer in layers)
+        {
+            var passed = AddressSpace.Empty;
+            foreach (var group in layer)
+            {
+                // The JIT deny drops whatever the group's own rules did not decide, before its defaults are reached.
+                var (allowed, rule) = AllowedFromOrdered(jitDeny ? group.OwnRules : group.Rules, reachable, protocol, port);
+                passed = passed.Union(allowed);
+                if (rule is not null)
+                {
+                    first ??= (group.Nsg, rule);
+                }
+            }
+
+            reachable = passed;
+        }
+
+        return (reachable, first);
     }
 
     /// <summary>

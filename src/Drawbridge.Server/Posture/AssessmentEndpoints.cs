@@ -4,7 +4,6 @@ using Drawbridge.Posture;
 using Drawbridge.Server.Bootstrap;
 using Drawbridge.Server.Http;
 using Drawbridge.Server.Identity;
-using Drawbridge.Server.Network;
 using Drawbridge.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -52,23 +51,10 @@ internal static class AssessmentEndpoints
         var rows = (await machines.OrderBy(m => m.ResourceGroup).ThenBy(m => m.NameKey).ToListAsync(ct))
             .Where(m => visible((m.ResourceGroup, m.Name)))
             .ToList();
-        var ids = rows.Select(r => r.Id).ToList();
-        var jitPorts = (await db.JitPolicyPorts.AsNoTracking().Where(p => ids.Contains(p.MachineId)).Select(p => new { p.MachineId, p.Number }).ToListAsync(ct))
-            .ToLookup(p => p.MachineId, p => p.Number);
-        var attachments = await db.SecurityGroupAttachments.AsNoTracking().Where(a => ids.Contains(a.MachineId)).ToListAsync(ct);
-        var groupIds = attachments.Select(a => a.GroupId).Distinct().ToList();
-        var groups = await db.SecurityGroups.AsNoTracking().Include(g => g.Rules).Where(g => groupIds.Contains(g.Id)).ToDictionaryAsync(g => g.Id, ct);
-        var posture = groups.ToDictionary(g => g.Key, g => (Group: g.Value, Nsg: SecurityGroupMapping.ToPosture(g.Value)));
-        var groupsOf = attachments.ToLookup(a => a.MachineId);
-
         var list = new ArmList<SecurityAssessment>();
-        foreach (var machine in rows)
+        foreach (var (machine, input, nsgs) in await PostureInputs.LoadAsync(db, rows, ct))
         {
-            var ports = jitPorts[machine.Id].ToHashSet();
-            var nsgs = groupsOf[machine.Id].OrderBy(a => a.Layer).ThenBy(a => posture[a.GroupId].Group.NameKey, StringComparer.Ordinal).Select(a => posture[a.GroupId]).ToList();
-            var result = PostureAssessment.Assess(new PostureInput(
-                ports.Count > 0 ? ports : null, nsgs.Select(n => n.Nsg).ToList(), machine.AgentCredentialHash is not null, HostFactsOf(machine),
-                machine.ImportedFrom is { } source ? $"imported from {source}: JIT needs a Drawbridge agent on the machine, and cloud connectors are not built" : null));
+            var result = PostureAssessment.Assess(input);
             var vmId = ArmIds.VirtualMachine(installation.SubscriptionId, machine.ResourceGroup, machine.Name);
             list.Value.Add(new SecurityAssessment
             {
@@ -90,7 +76,7 @@ internal static class AssessmentEndpoints
                         },
                         Description = result.Reason,
                     },
-                    AdditionalData = ExposureDetails(result, ports, nsgs, installation.SubscriptionId),
+                    AdditionalData = ExposureDetails(result, input.JitPorts ?? new HashSet<int>(), nsgs, installation.SubscriptionId),
                 },
             });
         }
@@ -100,7 +86,7 @@ internal static class AssessmentEndpoints
 
     /// <summary>What a remediation needs to narrow or remove the rule that exposes the machine (the first one reported).</summary>
     private static Dictionary<string, string>? ExposureDetails(
-        PostureResult result, HashSet<int> jitPorts, List<(SecurityGroup Group, NetworkSecurityGroup Nsg)> groups, Guid subscription)
+        PostureResult result, IReadOnlySet<int> jitPorts, IReadOnlyList<(SecurityGroup Group, NetworkSecurityGroup Nsg)> groups, Guid subscription)
     {
         if (result.Exposures.Count == 0)
         {
@@ -118,8 +104,4 @@ internal static class AssessmentEndpoints
             ["jitBypassed"] = jitPorts.Contains(first.Port) ? "true" : "false",
         };
     }
-
-    private static HostFacts? HostFactsOf(Machine machine) => machine.ListeningPorts is null ? null : new HostFacts(
-        machine.ListeningPorts.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, System.Globalization.CultureInfo.InvariantCulture)).ToHashSet(),
-        machine.OtherInputFilters?.Split('\n', StringSplitOptions.RemoveEmptyEntries) ?? []);
 }
