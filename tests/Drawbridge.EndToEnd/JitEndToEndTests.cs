@@ -219,6 +219,8 @@ public sealed class JitEndToEndTests(Lab lab) : IClassFixture<Lab>
         await Lab.WaitForAsync(() => lab.CanConnect("client", host) && lab.CanConnect("other", host), timeout, "the NSG allow to open 22");
         Assert.StartsWith("JIT is bypassed: NSG web-nsg rule AllowSshHttps (priority 300) allows 22/tcp from Internet", H6(lab.RunCli("assess", "-o", "json")).Description,
             StringComparison.Ordinal);
+        var access = lab.RunCli("vm", "access", "h6", "--port", "22", "--protocol", "tcp");
+        Assert.Contains("web-nsg/AllowSshHttps", access.Output, StringComparison.Ordinal);
 
         var hint = lab.RunCli("assess", "--remediate", "h6");
         Assert.Contains("--bypass narrow", hint.Output, StringComparison.Ordinal);
@@ -236,5 +238,24 @@ public sealed class JitEndToEndTests(Lab lab) : IClassFixture<Lab>
         static void Ok((int Exit, string Output, string Error) run) => Assert.True(run.Exit == 0, run.Error);
         static AssessmentStatus H6((int Exit, string Output, string Error) run) => JsonSerializer.Deserialize(run.Output, DrawbridgeJson.Wire.ArmListSecurityAssessment)!
             .Value.Single(a => a.Properties!.ResourceDetails!.Id!.EndsWith("/h6", StringComparison.Ordinal)).Properties!.Status!;
+    }
+
+    [Fact]
+    public void ImportAzure_MachinesAreAssessed_AndABadFileIsOneLine()
+    {
+        var samples = Path.Combine(lab.Root, "tests", "Drawbridge.Core.Tests", "Inventory");
+        var imported = lab.RunCli("import", "azure", "--vms", Path.Combine(samples, "az-vms.json"), "--nsgs", Path.Combine(samples, "az-nsgs.json"),
+            "--nics", Path.Combine(samples, "az-nics.json"));
+        Assert.True(imported.Exit == 0, imported.Error);
+        Assert.StartsWith("Imported 4 machine(s), 3 network security group(s) and 3 attachment(s) from Azure.", imported.Output, StringComparison.Ordinal);
+
+        var web = JsonSerializer.Deserialize(lab.RunCli("assess", "-o", "json").Output, DrawbridgeJson.Wire.ArmListSecurityAssessment)!
+            .Value.Single(a => a.Properties!.ResourceDetails!.Id!.EndsWith("/web-1", StringComparison.Ordinal));
+        Assert.Equal(("Unhealthy", "Azure"), (web.Properties!.Status!.Code, web.Properties.ResourceDetails!.Source));
+
+        var bad = Path.Combine(lab.Directory, "bad-vms.json");
+        File.WriteAllText(bad, """[{"name": 7}]""");
+        var refused = lab.RunCli("import", "azure", "--vms", bad, "--nsgs", Path.Combine(samples, "az-nsgs.json"));
+        Assert.Equal((1, $"error: {bad}: $[0].name: expected a string"), (refused.Exit, refused.Error.Trim()));
     }
 }
