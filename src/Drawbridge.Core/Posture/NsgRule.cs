@@ -122,8 +122,26 @@ public sealed class NsgRule(
     /// <summary>The addresses this rule's sources stand for, computed once. "VirtualNetwork" is the private ranges; it never includes the Internet.</summary>
     public AddressSpace SourceSpace { get; } = sources.Select(Expand).Aggregate(AddressSpace.Empty, (all, one) => all.Union(one));
 
-    public bool Covers(PortProtocol protocol, int port) =>
-        Protocol.Covers(protocol) && DestinationPorts.Any(range => range.Contains(port));
+    public bool Covers(PortProtocol protocol, int port)
+    {
+        if (!Protocol.Covers(protocol))
+        {
+            return false;
+        }
+
+        // A loop, not Any(lambda): this runs for every rule, port and transport of a fleet assessment.
+        foreach (var range in _ports)
+        {
+            if (range.Contains(port))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private readonly PortRange[] _ports = [.. destinationPorts];
 
     /// <summary>Azure's default inbound rules, below every user rule.</summary>
     public static IReadOnlyList<NsgRule> DefaultInbound { get; } =

@@ -164,15 +164,38 @@ public static class PostureAssessment
         return new EffectiveAccess(port, protocol, allowed, origin?.Nsg, origin?.Rule, jit);
     }
 
-    private sealed record Evaluated(NetworkSecurityGroup Nsg, NsgRule[] Rules, NsgRule[] OwnRules);
+    /// <summary>A group's inbound rules in evaluation order; the first <see cref="OwnCount"/> are its own, the rest its defaults.</summary>
+    private sealed record Evaluated(NetworkSecurityGroup Nsg, NsgRule[] Rules, int OwnCount);
 
-    /// <summary>Each group's inbound rules in evaluation order, computed once, grouped into the layers traffic passes in turn.</summary>
-    private static List<List<Evaluated>> Layers(IReadOnlyList<NetworkSecurityGroup> nsgs) =>
-        nsgs.Select((nsg, index) => (Group: new Evaluated(nsg, InEvaluationOrder(nsg), [.. nsg.Rules.Where(r => r.Direction == RuleDirection.Inbound).OrderBy(r => r.Priority)]),
-                Layer: nsg.Kind == NsgKind.AwsSecurityGroup ? -1 : index))
-            .GroupBy(g => g.Layer)
-            .Select(layer => layer.Select(g => g.Group).ToList())
-            .ToList();
+    /// <summary>
+    /// Each group's inbound rules in evaluation order, computed once, grouped into the layers traffic passes in turn:
+    /// one per Azure group, in order, and one for all AWS groups together.
+    /// </summary>
+    private static List<List<Evaluated>> Layers(IReadOnlyList<NetworkSecurityGroup> nsgs)
+    {
+        var layers = new List<List<Evaluated>>(nsgs.Count);
+        List<Evaluated>? aws = null;
+        foreach (var nsg in nsgs)
+        {
+            var rules = InEvaluationOrder(nsg);
+            var evaluated = new Evaluated(nsg, rules, nsg.Kind == NsgKind.Azure ? rules.Length - NsgRule.DefaultInbound.Count : rules.Length);
+            if (nsg.Kind == NsgKind.AwsSecurityGroup)
+            {
+                if (aws is null)
+                {
+                    layers.Add(aws = []);
+                }
+
+                aws.Add(evaluated);
+            }
+            else
+            {
+                layers.Add([evaluated]);
+            }
+        }
+
+        return layers;
+    }
 
     /// <summary>What of <paramref name="candidates"/> passes every layer, and the first rule that allowed any of it.</summary>
     private static (AddressSpace Passed, (NetworkSecurityGroup Nsg, NsgRule Rule)? First) Pass(
@@ -186,8 +209,8 @@ public static class PostureAssessment
             foreach (var group in layer)
             {
                 // The JIT deny drops whatever the group's own rules did not decide, before its defaults are reached.
-                var (allowed, rule) = AllowedFromOrdered(jitDeny ? group.OwnRules : group.Rules, reachable, protocol, port);
-                passed = passed.Union(allowed);
+                var (allowed, rule) = AllowedFromOrdered(group.Rules.AsSpan(0, jitDeny ? group.OwnCount : group.Rules.Length), reachable, protocol, port);
+                passed = passed.IsEmpty ? allowed : passed.Union(allowed);
                 if (rule is not null)
                 {
                     first ??= (group.Nsg, rule);
@@ -213,7 +236,7 @@ public static class PostureAssessment
         [.. nsg.Rules.Where(r => r.Direction == RuleDirection.Inbound).OrderBy(r => r.Priority),
          .. nsg.Kind == NsgKind.Azure ? NsgRule.DefaultInbound : []];
 
-    private static (AddressSpace Allowed, NsgRule? FirstAllow) AllowedFromOrdered(NsgRule[] rules, AddressSpace candidates, PortProtocol protocol, int port)
+    private static (AddressSpace Allowed, NsgRule? FirstAllow) AllowedFromOrdered(ReadOnlySpan<NsgRule> rules, AddressSpace candidates, PortProtocol protocol, int port)
     {
         var undecided = candidates;
         var allowed = AddressSpace.Empty;
