@@ -16,7 +16,7 @@ internal static class AssessCommands
     {
         var remediate = new Option<string[]>("--remediate")
         {
-            Description = "Enable JIT with the default ports (22, 3389, 5985, 5986, any protocol, per-request source, 3h) on these machines, then assess again",
+            Description = "Enable JIT on these machines (default ports 22, 3389, 5985, 5986, any protocol, per-request source, 3h; or --port, --max-duration, --source), then assess again",
             AllowMultipleArgumentsPerToken = true,
         };
         var bypass = new Option<string?>("--bypass")
@@ -26,6 +26,11 @@ internal static class AssessCommands
         };
         bypass.AcceptOnlyFromAmong("narrow", "remove");
         var assess = new Command("assess", "Which machines leave management ports open: Healthy, Unhealthy or NotApplicable, with the reason") { remediate, bypass, Cli.ResourceGroup };
+        foreach (var option in JitCommands.SettingsOptions)
+        {
+            assess.Options.Add(option);
+        }
+
         assess.SetHandler(async (result, printer, ct) =>
         {
             using var api = DrawbridgeApi.FromConfig();
@@ -35,8 +40,9 @@ internal static class AssessCommands
                 var machine = await VmCommands.GetAsync(api, name, resourceGroup, ct);
                 if (machine.Properties?.JitEnabled != true)
                 {
-                    await JitCommands.EnableAsync(api, machine, resourceGroup, JitCommands.ParseRules([], "3h", []), ct);
-                    printer.Line($"Remediated {machine.Name}: just-in-time access enabled on ports {string.Join(", ", JitCommands.DefaultPorts)}.");
+                    var rules = JitCommands.RulesFrom(result);
+                    await JitCommands.EnableAsync(api, machine, resourceGroup, rules, ct);
+                    printer.Line($"Remediated {machine.Name}: just-in-time access enabled on ports {string.Join(", ", rules.Select(r => r.Number))}.");
                 }
 
                 await FixBypassesAsync(api, printer, machine, result.GetValue(bypass), ct);

@@ -13,20 +13,31 @@ internal static class JitCommands
     /// <summary>Defender for Cloud's default management ports.</summary>
     public static readonly int[] DefaultPorts = [22, 3389, 5985, 5986];
 
+    // The settings of a JIT configuration, shared by 'jit enable' and 'assess --remediate'.
+    private static readonly Option<string[]> Ports = new("--port", "-p")
+    {
+        Description = "Port to protect, as 22, 22/tcp, 53/udp or 22/* (repeatable; default 22 3389 5985 5986)", AllowMultipleArgumentsPerToken = true,
+    };
+
+    private static readonly Option<string> MaxDuration = new("--max-duration") { Description = "Longest grant a request may ask for (3h, PT3H, ...)", DefaultValueFactory = _ => "3h" };
+    private static readonly Option<string[]> Sources = new("--source") { Description = "Allowed source prefix (repeatable; default: any, chosen per request)", AllowMultipleArgumentsPerToken = true };
+
+    public static IEnumerable<Option> SettingsOptions => [Ports, MaxDuration, Sources];
+
+    /// <summary>The port rules the settings options describe (Defender for Cloud's defaults when none are given).</summary>
+    public static List<JitNetworkAccessPortRule> RulesFrom(ParseResult result) =>
+        ParseRules(result.GetValue(Ports) ?? [], result.GetValue(MaxDuration)!, result.GetValue(Sources) ?? []);
+
     public static Command Create()
     {
         var vm = new Argument<string>("vm") { Description = "Machine name or ARM id" };
-        var ports = new Option<string[]>("--port", "-p") { Description = "Port to protect, as 22, 22/tcp, 53/udp or 22/* (repeatable; default 22 3389 5985 5986)", AllowMultipleArgumentsPerToken = true };
-        var maxDuration = new Option<string>("--max-duration") { Description = "Longest grant a request may ask for (3h, PT3H, ...)", DefaultValueFactory = _ => "3h" };
-        var sources = new Option<string[]>("--source") { Description = "Allowed source prefix (repeatable; default: any, chosen per request)", AllowMultipleArgumentsPerToken = true };
 
-        var enable = new Command("enable", "Protect a machine's management ports with just-in-time access") { vm, ports, maxDuration, sources, Cli.ResourceGroup };
+        var enable = new Command("enable", "Protect a machine's management ports with just-in-time access") { vm, Ports, MaxDuration, Sources, Cli.ResourceGroup };
         enable.SetHandler(async (result, printer, ct) =>
         {
             using var api = DrawbridgeApi.FromConfig();
             var machine = await VmCommands.GetAsync(api, result.GetValue(vm)!, result.GetValue(Cli.ResourceGroup)!, ct);
-            var rules = ParseRules(result.GetValue(ports) ?? [], result.GetValue(maxDuration)!, result.GetValue(sources) ?? []);
-            var saved = await EnableAsync(api, machine, result.GetValue(Cli.ResourceGroup)!, rules, ct);
+            var saved = await EnableAsync(api, machine, result.GetValue(Cli.ResourceGroup)!, RulesFrom(result), ct);
             PrintMachine(printer, saved, machine.Id!, $"Just-in-time access enabled on {machine.Name} (policy {saved.Name}).");
             return 0;
         });
