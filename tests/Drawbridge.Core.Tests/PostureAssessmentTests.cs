@@ -32,6 +32,9 @@ public class PostureAssessmentTests
         { ["300 Allow Tcp Internet 22"], 3389, "Tcp", false },
         { ["300 Allow Tcp Internet 1000-4000"], 3389, "Tcp", true },                             // ranges
         { ["300 Allow Tcp Internet *"], 5986, "Tcp", true },
+        { ["300 Allow Tcp Internet 20-30,25-3390"], 3389, "Tcp", true },                      // overlapping ranges in one rule
+        { ["200 Deny Tcp * 3000-4000", "300 Allow Tcp Internet 3389-3390"], 3389, "Tcp", false }, // a wider deny range shadows
+        { ["200 Deny Tcp * 3000-3388", "300 Allow Tcp Internet 3389-3390"], 3389, "Tcp", true },  // an adjacent one does not
         { ["200 Deny Tcp * 22", "300 Allow Tcp Internet 22"], 22, "Tcp", false },               // shadowed by a higher-priority deny
         { ["300 Allow Tcp Internet 22", "200 Deny Tcp * 22"], 22, "Tcp", false },               // priority, not order, decides
         { ["200 Deny Tcp 203.0.113.0/24 22", "300 Allow Tcp * 22"], 22, "Tcp", true },          // a partial deny leaves the rest open

@@ -180,6 +180,21 @@ public abstract class NetworkSecurityGroupTests(ITestDatabase database) : IAsync
     }
 
     [Fact]
+    public async Task ConcurrentCreates_OfOneName_AreOkOrConflict_NeverAServerError()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var body = Body(Rule("AllowHttps", 300, "Allow", "Tcp", "*", "443"));
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => _server.Owner.PutAsync(NsgPath("racing"), TestServer.Json(body), ct)));
+        foreach (var response in responses)
+        {
+            Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Conflict, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
+        }
+
+        Assert.Contains(responses, r => r.StatusCode == HttpStatusCode.OK);
+        Assert.Equal(1, await _server.DbAsync(db => Task.FromResult(db.SecurityGroups.Count(g => g.NameKey == "racing"))));
+    }
+
+    [Fact]
     public async Task Delete_DetachesFromMachines_AndMissingIs404Then204()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -27,7 +27,7 @@ public sealed record Exposure(int Port, PortProtocol Protocol, NetworkSecurityGr
 
 /// <summary>
 /// What the machine's agent saw on the host: which management ports something listens on, and which other nftables
-/// base chains on the input hook drop traffic (described as "table inet filter chain input (policy drop)").
+/// base chains on the input hook can drop traffic (as "table ip filter chain INPUT at priority 0 (policy drop)").
 /// </summary>
 public sealed record HostFacts(IReadOnlySet<int> ListeningPorts, IReadOnlyList<string> OtherInputFilters);
 

@@ -84,6 +84,8 @@ internal static class HttpPipeline
             var exception = http.Features.Get<IExceptionHandlerFeature>()?.Error;
             var result = exception is BadHttpRequestException bad
                 ? Problems.Status(bad.StatusCode, bad.Message)
+                : IsConcurrentConflict(exception)
+                ? Problems.Conflict("A concurrent change to the same resource was saved first; nothing of this request was saved. Read it again and retry.")
                 : Problems.Status(StatusCodes.Status500InternalServerError,
                     app.Environment.IsDevelopment() && exception is not null ? exception.ToString() : "An unexpected error occurred; it has been logged.");
             await result.ExecuteAsync(http);
@@ -104,4 +106,15 @@ internal static class HttpPipeline
         });
         return app;
     }
+
+    /// <summary>
+    /// Two requests writing the same resource at once: the database's unique index refuses the second create, or the
+    /// rows the second replace meant to delete are already gone. Its transaction rolled back, so 409 is the honest
+    /// answer, not 500.
+    /// </summary>
+    private static bool IsConcurrentConflict(Exception? exception) => exception is Microsoft.EntityFrameworkCore.DbUpdateConcurrencyException
+        or Microsoft.EntityFrameworkCore.DbUpdateException
+        {
+            InnerException: Npgsql.PostgresException { SqlState: "23505" or "40001" } or Microsoft.Data.Sqlite.SqliteException { SqliteExtendedErrorCode: 2067 or 1555 },
+        };
 }
