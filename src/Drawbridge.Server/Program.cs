@@ -28,6 +28,7 @@ builder.Services.AddDrawbridgeAuthentication(options.Oidc);
 builder.Services.AddAuthorization();
 builder.Services.AddHttpContextAccessor();
 builder.Services.AddScoped<CallerPermissions>();
+builder.Services.AddSingleton<ArmPaging>();
 builder.Services.AddScoped<AuditLog>();
 builder.Services.AddAgents();
 builder.Services.AddJit();

@@ -26,7 +26,16 @@ internal sealed class ApiVersionFilter(params string[] supported) : IEndpointFil
 internal static class ApiVersions
 {
     public static readonly string[] Security = ["2020-01-01"];
-    public static readonly string[] Network = ["2024-07-01", "2024-05-01", "2024-03-01", "2024-01-01", "2023-11-01", "2023-09-01", "2023-06-01"];
+
+    /// <summary>Assessments: the version of the JIT API, and the one Azure's current SDKs call.</summary>
+    public static readonly string[] Assessments = ["2020-01-01", "2021-06-01"];
+
+    /// <summary>Network security groups did not change shape across these (2026-01-01 is what @azure/arm-network 39 calls).</summary>
+    public static readonly string[] Network =
+    [
+        "2026-01-01", "2025-07-01", "2025-05-01", "2025-03-01", "2025-01-01", "2024-10-01", "2024-07-01", "2024-05-01", "2024-03-01", "2024-01-01",
+        "2023-11-01", "2023-09-01", "2023-06-01",
+    ];
     public static readonly string[] Compute = ["2024-07-01", "2024-03-01", "2023-09-01", "2023-03-01", "2022-11-01"];
 
     public static RouteGroupBuilder RequireApiVersion(this RouteGroupBuilder group, string[] supported)

@@ -17,7 +17,7 @@ namespace Drawbridge.Server.Jit;
 /// <summary>Create/replace, read, list and delete JIT policies (Microsoft.Security/locations/jitNetworkAccessPolicies).</summary>
 internal sealed class JitPolicyHandlers(
     DrawbridgeDbContext db, AuditLog audit, InstallationContext installation, MachineStateNotifier notifier,
-    CallerPermissions caller, IOptions<DrawbridgeOptions> options, TimeProvider time)
+    CallerPermissions caller, IOptions<DrawbridgeOptions> options, TimeProvider time, ArmPaging paging)
 {
     public const int MaxMachinesPerPolicy = 1000;
     public const int MaxPortsPerMachine = 32;
@@ -49,7 +49,7 @@ internal sealed class JitPolicyHandlers(
             }
         }
 
-        return TypedResults.Json(result, DrawbridgeJson.Wire.ArmListJitNetworkAccessPolicy);
+        return paging.Json(result.Value, DrawbridgeJson.Wire.ArmListJitNetworkAccessPolicy);
     }
 
     public async Task<IResult> GetAsync(string resourceGroup, string location, string name, CancellationToken ct)

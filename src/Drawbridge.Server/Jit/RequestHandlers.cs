@@ -17,7 +17,8 @@ namespace Drawbridge.Server.Jit;
 /// (read) or at all of them (revoke). A request the caller may not see is a 404, as if it did not exist.
 /// </summary>
 internal sealed class RequestHandlers(
-    DrawbridgeDbContext db, AuditLog audit, InstallationContext installation, MachineStateNotifier notifier, CallerPermissions caller, TimeProvider time)
+    DrawbridgeDbContext db, AuditLog audit, InstallationContext installation, MachineStateNotifier notifier, CallerPermissions caller, TimeProvider time,
+    ArmPaging paging)
 {
     public const int MaxListed = 500;
 
@@ -32,8 +33,7 @@ internal sealed class RequestHandlers(
 
         var requests = await query.OrderByDescending(r => r.StartTimeUtc).Take(MaxListed).ToListAsync(ct);
         var machines = await MachinesOfAsync(requests, ct);
-        var list = new ArmList<JitNetworkAccessRequest> { Value = requests.Select(r => JitMapping.ToArm(r, installation.SubscriptionId, machines)).ToList() };
-        return TypedResults.Json(list, DrawbridgeJson.Wire.ArmListJitNetworkAccessRequest);
+        return paging.Json(requests.Select(r => JitMapping.ToArm(r, installation.SubscriptionId, machines)).ToList(), DrawbridgeJson.Wire.ArmListJitNetworkAccessRequest);
     }
 
     public async Task<IResult> GetAsync(string id, CancellationToken ct)

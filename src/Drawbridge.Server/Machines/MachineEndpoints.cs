@@ -21,11 +21,11 @@ internal static class MachineEndpoints
         const string Provider = "providers/Microsoft.Compute/virtualMachines";
         var sub = app.MapGroup("/subscriptions/{subscriptionId}").WithTags("Machines").RequireApiVersion(ApiVersions.Compute);
 
-        sub.MapGet(Provider, (DrawbridgeDbContext db, InstallationContext i, CallerPermissions caller, IOptions<DrawbridgeOptions> o, TimeProvider t, CancellationToken ct)
-            => ListAsync(db, i, caller, o.Value.Location, t, null, ct)).RequireAction(Actions.VirtualMachineRead, ActionScope.Within);
+        sub.MapGet(Provider, (DrawbridgeDbContext db, InstallationContext i, CallerPermissions caller, IOptions<DrawbridgeOptions> o, TimeProvider t, ArmPaging paging, CancellationToken ct)
+            => ListAsync(db, i, caller, o.Value.Location, t, paging, null, ct)).RequireAction(Actions.VirtualMachineRead, ActionScope.Within);
         sub.MapGet($"resourceGroups/{{resourceGroupName}}/{Provider}", (string resourceGroupName, DrawbridgeDbContext db, InstallationContext i, CallerPermissions caller,
-            IOptions<DrawbridgeOptions> o, TimeProvider t, CancellationToken ct)
-            => ListAsync(db, i, caller, o.Value.Location, t, resourceGroupName, ct)).RequireAction(Actions.VirtualMachineRead, ActionScope.Within);
+            IOptions<DrawbridgeOptions> o, TimeProvider t, ArmPaging paging, CancellationToken ct)
+            => ListAsync(db, i, caller, o.Value.Location, t, paging, resourceGroupName, ct)).RequireAction(Actions.VirtualMachineRead, ActionScope.Within);
         sub.MapGet($"resourceGroups/{{resourceGroupName}}/{Provider}/{{vmName}}", (string resourceGroupName, string vmName, DrawbridgeDbContext db, InstallationContext i,
             IOptions<DrawbridgeOptions> o, TimeProvider t, CancellationToken ct)
             => GetAsync(db, i, o.Value.Location, t, resourceGroupName, vmName, ct)).RequireAction(Actions.VirtualMachineRead);
@@ -33,7 +33,7 @@ internal static class MachineEndpoints
     }
 
     private static async Task<IResult> ListAsync(DrawbridgeDbContext db, InstallationContext installation, CallerPermissions caller, string location, TimeProvider time,
-        string? resourceGroup, CancellationToken ct)
+        ArmPaging paging, string? resourceGroup, CancellationToken ct)
     {
         var query = db.Machines.AsNoTracking();
         if (resourceGroup is not null)
@@ -47,8 +47,7 @@ internal static class MachineEndpoints
             .Where(m => permissions.Allows(Actions.VirtualMachineRead, caller.Machine(m)))
             .ToList();
         var protectedIds = (await db.JitPolicyPorts.AsNoTracking().Select(p => p.MachineId).Distinct().ToListAsync(ct)).ToHashSet();
-        var list = new ArmList<VirtualMachine> { Value = machines.Select(m => ToArm(m, installation, location, protectedIds.Contains(m.Id), time.GetUtcNow())).ToList() };
-        return TypedResults.Json(list, DrawbridgeJson.Wire.ArmListVirtualMachine);
+        return paging.Json(machines.Select(m => ToArm(m, installation, location, protectedIds.Contains(m.Id), time.GetUtcNow())).ToList(), DrawbridgeJson.Wire.ArmListVirtualMachine);
     }
 
     private static async Task<IResult> GetAsync(DrawbridgeDbContext db, InstallationContext installation, string location, TimeProvider time, string resourceGroup, string name, CancellationToken ct)

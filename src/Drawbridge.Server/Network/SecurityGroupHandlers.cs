@@ -16,7 +16,7 @@ namespace Drawbridge.Server.Network;
 /// <summary>Create/replace, read, list and delete network security groups (Microsoft.Network/networkSecurityGroups).</summary>
 internal sealed class SecurityGroupHandlers(
     DrawbridgeDbContext db, AuditLog audit, InstallationContext installation, MachineStateNotifier notifier,
-    CallerPermissions caller, IOptions<DrawbridgeOptions> options, TimeProvider time)
+    CallerPermissions caller, IOptions<DrawbridgeOptions> options, TimeProvider time, ArmPaging paging)
 {
     public const int MaxMachinesPerGroup = 1000;
 
@@ -36,11 +36,8 @@ internal sealed class SecurityGroupHandlers(
         var all = await query.OrderBy(g => g.ResourceGroup).ThenBy(g => g.NameKey).ToListAsync(ct);
         var machines = await AttachedMachinesAsync(all, ct);
         var groups = all.Where(g => IsVisible(g, permissions, machines)).ToList();
-        var list = new ArmList<NetworkSecurityGroupResource>
-        {
-            Value = groups.Select(g => SecurityGroupMapping.ToArm(g, installation.SubscriptionId, g.Attachments.Select(a => machines[a.MachineId]))).ToList(),
-        };
-        return TypedResults.Json(list, DrawbridgeJson.Wire.ArmListNetworkSecurityGroupResource);
+        return paging.Json(groups.Select(g => SecurityGroupMapping.ToArm(g, installation.SubscriptionId, g.Attachments.Select(a => machines[a.MachineId]))).ToList(),
+            DrawbridgeJson.Wire.ArmListNetworkSecurityGroupResource);
     }
 
     public async Task<IResult> GetAsync(string resourceGroup, string name, CancellationToken ct)

@@ -72,6 +72,9 @@ internal sealed class LimitOptions
 
     /// <summary>Live grants one principal may hold at once.</summary>
     public int MaxActiveGrantsPerUser { get; set; } = 50;
+
+    /// <summary>Items per page of an ARM list; more come through its nextLink, as in Azure.</summary>
+    public int PageSize { get; set; } = 100;
 }
 
 /// <summary>
@@ -126,7 +129,7 @@ internal sealed class ValidateDrawbridgeOptions : IValidateOptions<DrawbridgeOpt
             errors.Add("Drawbridge:Location must be 1..40 lower-case letters or digits.");
         }
 
-        if (options.Limits.InitiatePerMinute < 1 || options.Limits.EnrollPerMinute < 1 || options.Limits.LoginPerMinute < 1 || options.Limits.MaxActiveGrantsPerUser < 1)
+        if (options.Limits.InitiatePerMinute < 1 || options.Limits.EnrollPerMinute < 1 || options.Limits.LoginPerMinute < 1 || options.Limits.MaxActiveGrantsPerUser < 1 || options.Limits.PageSize < 1)
         {
             errors.Add("Drawbridge:Limits values must be at least 1.");
         }

@@ -18,11 +18,12 @@ internal static class AssessmentEndpoints
 {
     public static IEndpointRouteBuilder MapAssessmentEndpoints(this IEndpointRouteBuilder app)
     {
-        var sub = app.MapGroup("/subscriptions/{subscriptionId}").WithTags("Posture").RequireApiVersion(ApiVersions.Security);
-        sub.MapGet("providers/Microsoft.Security/assessments", async (DrawbridgeDbContext db, InstallationContext i, CallerPermissions caller, CancellationToken ct) =>
+        var sub = app.MapGroup("/subscriptions/{subscriptionId}").WithTags("Posture").RequireApiVersion(ApiVersions.Assessments);
+        sub.MapGet("providers/Microsoft.Security/assessments", async (DrawbridgeDbContext db, InstallationContext i, CallerPermissions caller, ArmPaging paging, CancellationToken ct) =>
             {
                 var permissions = await caller.GetAsync(ct);
-                return await ListAsync(db, i, null, m => permissions.Allows(Actions.AssessmentRead, caller.Machine(m.ResourceGroup, m.Name)), ct);
+                var list = await ListAsync(db, i, null, m => permissions.Allows(Actions.AssessmentRead, caller.Machine(m.ResourceGroup, m.Name)), ct);
+                return paging.Json(list.Value, DrawbridgeJson.Wire.ArmListSecurityAssessment);
             })
             .RequireAction(Actions.AssessmentRead, ActionScope.Within);
         sub.MapGet($"resourceGroups/{{resourceGroupName}}/providers/Microsoft.Compute/virtualMachines/{{vmName}}/providers/Microsoft.Security/assessments/{{key}}",
