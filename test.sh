@@ -6,6 +6,7 @@ cd "$(dirname "$0")"
 
 scripts/prerequisites.sh
 dotnet restore Drawbridge.slnx --locked-mode --nologo -v quiet
+npm ci --prefix tests/azure-sdk --no-audit --no-fund --loglevel=error
 dotnet build Drawbridge.slnx -c Release --no-restore --nologo -v quiet
 scripts/publish.sh
 

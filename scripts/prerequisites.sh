@@ -4,6 +4,9 @@
 #   openssh-server         real sshd on lab hosts
 #   clang, zlib1g-dev      NativeAOT linking of the agent and CLI
 #   postgresql             the PostgreSQL test server (only its binaries are used)
+#   nodejs, npm            Azure's JavaScript SDKs, driving the server in tests/azure-sdk
+#   python3-azure          Azure's Python SDKs (Debian's build), the same
+#   openssl                the test certificate authority for those HTTPS tests
 set -euo pipefail
 
 missing=()
@@ -13,6 +16,10 @@ command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v clang >/dev/null 2>&1 || missing+=(clang)
 [ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+[ -d /usr/lib/python3/dist-packages/azure/mgmt/security ] || missing+=(python3-azure)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

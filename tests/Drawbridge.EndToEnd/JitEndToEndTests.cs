@@ -251,7 +251,7 @@ public sealed class JitEndToEndTests(Lab lab) : IClassFixture<Lab>
 
         var web = JsonSerializer.Deserialize(lab.RunCli("assess", "-o", "json").Output, DrawbridgeJson.Wire.ArmListSecurityAssessment)!
             .Value.Single(a => a.Properties!.ResourceDetails!.Id!.EndsWith("/web-1", StringComparison.Ordinal));
-        Assert.Equal(("Unhealthy", "Azure"), (web.Properties!.Status!.Code, web.Properties.ResourceDetails!.Source));
+        Assert.Equal(("Unhealthy", "Azure"), (web.Properties!.Status!.Code, web.Properties.AdditionalData!["machineSource"]));
 
         var bad = Path.Combine(lab.Directory, "bad-vms.json");
         File.WriteAllText(bad, """[{"name": 7}]""");

@@ -8,12 +8,16 @@ namespace Drawbridge.Server.Tests;
 
 internal static class Problem
 {
+    /// <summary>Azure's media type on the ARM routes (its SDKs parse only that), RFC 7807's everywhere else.</summary>
+    public static string MediaType(HttpResponseMessage response) =>
+        response.RequestMessage?.RequestUri?.AbsolutePath.StartsWith("/subscriptions/", StringComparison.OrdinalIgnoreCase) == true ? "application/json" : "application/problem+json";
+
     /// <summary>Asserts an RFC 7807 problem with Azure's envelope and, when given, an error for <paramref name="field"/>.</summary>
     public static async Task<ProblemBody> AssertAsync(HttpResponseMessage response, HttpStatusCode status, string? field = null, string? message = null)
     {
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(status == response.StatusCode, $"expected {status}, got {response.StatusCode}: {text}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(Problem.MediaType(response), response.Content.Headers.ContentType?.MediaType);
         var problem = await response.Content.ReadFromJsonAsync(DrawbridgeJson.Wire.ProblemBody);
         Assert.NotNull(problem);
         Assert.StartsWith("urn:drawbridge:problem:", problem.Type, StringComparison.Ordinal);

@@ -107,7 +107,7 @@ public sealed class HostileInputTests : IAsyncLifetime
         Assert.True((int)response.StatusCode < 500, $"{method} {path} {body} -> {(int)response.StatusCode}: {text}");
         if ((int)response.StatusCode >= 400)
         {
-            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(Problem.MediaType(response), response.Content.Headers.ContentType?.MediaType);
             var problem = System.Text.Json.JsonSerializer.Deserialize(text, DrawbridgeJson.Wire.ProblemBody);
             Assert.False(string.IsNullOrEmpty(problem?.Detail), text);
             Assert.Equal(before, StoreSnapshot.TakeAsync(_server).GetAwaiter().GetResult());

@@ -59,4 +59,15 @@ public sealed class PagingTests : IAsyncLifetime
                 HttpStatusCode.BadRequest, "$skipToken");
         }
     }
+
+    [Fact]
+    public async Task RepeatedSlashes_AreOneSlash_AsInAzure()
+    {
+        // @azure/arm-security sends the scope "/subscriptions/{id}" after a slash of its own.
+        var ct = TestContext.Current.CancellationToken;
+        await _server.EnrollAsync("a");
+        var response = await _server.Owner.GetAsync(new Uri($"http://localhost/{_server.Sub}/providers//Microsoft.Security/assessments?api-version=2021-06-01"), ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Single((await response.Content.ReadFromJsonAsync(DrawbridgeJson.Wire.ArmListSecurityAssessment, ct))!.Value);
+    }
 }

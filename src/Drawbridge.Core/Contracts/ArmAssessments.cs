@@ -23,8 +23,9 @@ public sealed class SecurityAssessmentProperties
     public AssessmentStatus? Status { get; set; }
 
     /// <summary>
-    /// Azure's free-form details. Drawbridge fills in the rule that exposes a management port: "networkSecurityGroupId",
-    /// "securityRule", "exposedPorts" (comma-separated) and "jitBypassed" ("true" when JIT protects the port).
+    /// Azure's free-form details. Drawbridge fills in "machineSource" (Agent, Azure or AWS) and, when a rule exposes a
+    /// management port, "networkSecurityGroupId", "securityRule", "exposedPorts" (comma-separated) and "jitBypassed"
+    /// ("true" when JIT protects the port).
     /// </summary>
     public Dictionary<string, string>? AdditionalData { get; set; }
 }

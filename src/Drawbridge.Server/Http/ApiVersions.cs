@@ -30,11 +30,14 @@ internal static class ApiVersions
     /// <summary>Assessments: the version of the JIT API, and the one Azure's current SDKs call.</summary>
     public static readonly string[] Assessments = ["2020-01-01", "2021-06-01"];
 
-    /// <summary>Network security groups did not change shape across these (2026-01-01 is what @azure/arm-network 39 calls).</summary>
+    /// <summary>
+    /// Network security groups did not change shape across these: 2026-01-01 is what @azure/arm-network 39 calls,
+    /// 2022-07-01 what Debian's azure-mgmt-network 23 calls.
+    /// </summary>
     public static readonly string[] Network =
     [
         "2026-01-01", "2025-07-01", "2025-05-01", "2025-03-01", "2025-01-01", "2024-10-01", "2024-07-01", "2024-05-01", "2024-03-01", "2024-01-01",
-        "2023-11-01", "2023-09-01", "2023-06-01",
+        "2023-11-01", "2023-09-01", "2023-06-01", "2023-05-01", "2023-04-01", "2023-02-01", "2022-11-01", "2022-09-01", "2022-07-01",
     ];
     public static readonly string[] Compute = ["2024-07-01", "2024-03-01", "2023-09-01", "2023-03-01", "2022-11-01"];
 

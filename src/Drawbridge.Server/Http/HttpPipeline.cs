@@ -13,7 +13,7 @@ internal static class RateLimits
     public const string Login = "login";
 }
 
-internal static class HttpPipeline
+internal static partial class HttpPipeline
 {
     public static IServiceCollection AddDrawbridgeHttp(this IServiceCollection services, DrawbridgeOptions options)
     {
@@ -104,8 +104,25 @@ internal static class HttpPipeline
                 await Problems.Status(http.Response.StatusCode, detail).ExecuteAsync(http);
             }
         });
+
+        // Azure's SDKs put a scope parameter that starts with '/' after a '/' ("//subscriptions/..."), and Azure
+        // accepts that; so does Drawbridge, by collapsing repeated slashes before routing (hence UseRouting here).
+        app.Use((context, next) =>
+        {
+            var path = context.Request.Path.Value;
+            if (path is not null && path.Contains("//", StringComparison.Ordinal))
+            {
+                context.Request.Path = new PathString(RepeatedSlashes().Replace(path, "/"));
+            }
+
+            return next(context);
+        });
+        app.UseRouting();
         return app;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("/{2,}")]
+    private static partial System.Text.RegularExpressions.Regex RepeatedSlashes();
 
     /// <summary>
     /// Two requests writing the same resource at once: the database's unique index refuses the second create, or the

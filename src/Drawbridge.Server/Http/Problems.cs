@@ -1,6 +1,5 @@
 using Drawbridge.Contracts;
 using Drawbridge.Validation;
-using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Drawbridge.Server.Http;
 
@@ -54,8 +53,22 @@ internal static class Problems
         Error = new AzureError { Code = code, Message = detail, Target = target },
     };
 
-    private static JsonHttpResult<ProblemBody> Create(int status, string kind, string title, string detail, string code, string? target, Dictionary<string, string[]>? errors) =>
-        TypedResults.Json(Body(status, kind, title, detail, code, target, errors), Contracts.DrawbridgeJson.Wire.ProblemBody, "application/problem+json", status);
+    private static ProblemResult Create(int status, string kind, string title, string detail, string code, string? target, Dictionary<string, string[]>? errors) =>
+        new(Body(status, kind, title, detail, code, target, errors));
+
+    /// <summary>
+    /// The body is the same everywhere; its media type is not. Azure's SDKs parse an error body only when it is
+    /// labelled application/json (as Azure labels it), so the ARM routes under /subscriptions/ say that, and
+    /// Drawbridge's own routes say application/problem+json.
+    /// </summary>
+    private sealed class ProblemResult(ProblemBody body) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            var arm = httpContext.Request.Path.StartsWithSegments("/subscriptions", StringComparison.OrdinalIgnoreCase);
+            return TypedResults.Json(body, Contracts.DrawbridgeJson.Wire.ProblemBody, arm ? "application/json" : "application/problem+json", body.Status).ExecuteAsync(httpContext);
+        }
+    }
 
     private static ValidationErrors Single(string field, string message)
     {

@@ -65,7 +65,9 @@ internal static class AssessmentEndpoints
                 Properties = new SecurityAssessmentProperties
                 {
                     DisplayName = JitAssessment.DisplayName,
-                    ResourceDetails = new AssessmentResourceDetails { Source = machine.ImportedFrom ?? "OnPremise", Id = vmId },
+                    // "Azure" is the one source whose details carry a resource id, which Azure's SDKs read; where the
+                    // machine really comes from is in additionalData.machineSource.
+                    ResourceDetails = new AssessmentResourceDetails { Source = "Azure", Id = vmId },
                     Status = new AssessmentStatus
                     {
                         Code = result.State.ToString(),
@@ -77,7 +79,7 @@ internal static class AssessmentEndpoints
                         },
                         Description = result.Reason,
                     },
-                    AdditionalData = ExposureDetails(result, input.JitPorts ?? new HashSet<int>(), nsgs, installation.SubscriptionId),
+                    AdditionalData = Details(machine, result, input.JitPorts ?? new HashSet<int>(), nsgs, installation.SubscriptionId),
                 },
             });
         }
@@ -85,24 +87,26 @@ internal static class AssessmentEndpoints
         return list;
     }
 
-    /// <summary>What a remediation needs to narrow or remove the rule that exposes the machine (the first one reported).</summary>
-    private static Dictionary<string, string>? ExposureDetails(
-        PostureResult result, IReadOnlySet<int> jitPorts, IReadOnlyList<(SecurityGroup Group, NetworkSecurityGroup Nsg)> groups, Guid subscription)
+    /// <summary>
+    /// Where the machine comes from (an enrolled agent, or an Azure or AWS import) and, when a rule exposes it, what a
+    /// remediation needs to narrow or remove that rule (the first one reported).
+    /// </summary>
+    private static Dictionary<string, string> Details(
+        Machine machine, PostureResult result, IReadOnlySet<int> jitPorts, IReadOnlyList<(SecurityGroup Group, NetworkSecurityGroup Nsg)> groups, Guid subscription)
     {
+        var details = new Dictionary<string, string> { ["machineSource"] = machine.ImportedFrom ?? "Agent" };
         if (result.Exposures.Count == 0)
         {
-            return null;
+            return details;
         }
 
         var first = result.Exposures.FirstOrDefault(e => jitPorts.Contains(e.Port)) ?? result.Exposures[0];
         var group = groups.First(g => ReferenceEquals(g.Nsg, first.Nsg)).Group;
         var exposed = result.Exposures.Where(e => e.Rule == first.Rule).Select(e => e.Port).Distinct().Order();
-        return new Dictionary<string, string>
-        {
-            ["networkSecurityGroupId"] = ArmIds.NetworkSecurityGroup(subscription, group.ResourceGroup, group.Name),
-            ["securityRule"] = first.Rule.Name,
-            ["exposedPorts"] = string.Join(',', exposed),
-            ["jitBypassed"] = jitPorts.Contains(first.Port) ? "true" : "false",
-        };
+        details["networkSecurityGroupId"] = ArmIds.NetworkSecurityGroup(subscription, group.ResourceGroup, group.Name);
+        details["securityRule"] = first.Rule.Name;
+        details["exposedPorts"] = string.Join(',', exposed);
+        details["jitBypassed"] = jitPorts.Contains(first.Port) ? "true" : "false";
+        return details;
     }
 }
