@@ -102,11 +102,11 @@ public sealed class AzureSdkTests : IAsyncLifetime
     }
 
     [Fact]
-    public void PythonSdk_AzureMgmtSecurityAndNetwork_Pass()
+    public void PythonSdk_AzureMgmtSecurityNetworkAndCompute_Pass()
     {
         var (exit, output, error) = Shell.Run("/usr/bin/python3", [Path.Combine(_sdkDirectory, "test_python_sdk.py")], _environment, TimeSpan.FromMinutes(3));
         Assert.True(exit == 0, $"python3 failed ({exit}):\n{output}\n{error}");
-        Assert.Contains("Ran 4 tests", error, StringComparison.Ordinal);
+        Assert.Contains("Ran 5 tests", error, StringComparison.Ordinal);
         Assert.EndsWith("OK", error.Trim(), StringComparison.Ordinal);
     }
 

@@ -10,6 +10,7 @@ import unittest
 
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.security import SecurityCenter
 
@@ -28,6 +29,7 @@ class DrawbridgeToken:
 
 SECURITY = SecurityCenter(DrawbridgeToken(), SUBSCRIPTION, base_url=ENDPOINT)
 NETWORK = NetworkManagementClient(DrawbridgeToken(), SUBSCRIPTION, base_url=ENDPOINT)
+COMPUTE = ComputeManagementClient(DrawbridgeToken(), SUBSCRIPTION, base_url=ENDPOINT)
 
 
 class JitPolicies(unittest.TestCase):
@@ -92,6 +94,14 @@ class NetworkSecurityGroups(unittest.TestCase):
             self.assertIn(name, in_group)
         for name in names:
             NETWORK.network_security_groups.begin_delete(GROUP, name).result()
+
+
+class VirtualMachines(unittest.TestCase):
+    def test_list_and_get(self):
+        self.assertIn("sdk-vm", [vm.name for vm in COMPUTE.virtual_machines.list_all()])
+        self.assertIn("sdk-vm", [vm.name for vm in COMPUTE.virtual_machines.list(GROUP)])
+        vm = COMPUTE.virtual_machines.get(GROUP, "sdk-vm")
+        self.assertEqual((vm.id.lower(), vm.location), (VM_ID.lower(), LOCATION))
 
 
 class Assessments(unittest.TestCase):
