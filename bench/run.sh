@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks that need real hosts: a lab of network namespaces with real agents, nftables and sshd (root only).
-#   bench/run.sh [latency] [posture]   (default: latency; BENCH_HOSTS=20 BENCH_GRANTS=200; each grant at most 10 s)
+#   bench/run.sh [latency] [close] [posture]   (default: latency; BENCH_HOSTS=20 BENCH_GRANTS=200; each grant at most 10 s)
+#   footprint: binary sizes, CLI start-up, agent CPU and RSS when idle, agent start to first applied state
+#   close: BENCH_CLOSE_GRANTS=40 grants of 2 s one after another, then one per host with server and agents killed (-9)
 #   posture: assessment of BENCH_MACHINES=100000 machines with NSGs of 50 rules, no lab needed
 # Prints a markdown table; bench/README.md keeps the last results.
 set -euo pipefail
@@ -25,17 +27,29 @@ trap 'scripts/lab.sh down $prefix; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$dir"' EX
 scripts/lab.sh up $prefix "$hosts"
 
 token="dbt_bench-owner-token-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-ip netns exec $prefix-srv env Drawbridge__DataDirectory="$dir/data" Drawbridge__Bootstrap__OwnerToken="$token" \
-  Drawbridge__Jit__MinimumRequestDuration=1s Drawbridge__Limits__InitiatePerMinute=1000000 Drawbridge__Limits__MaxActiveGrantsPerUser=100000 \
-  Logging__LogLevel__Default=Warning dotnet artifacts/server/drawbridge-server.dll --urls http://198.18.0.2:5080 >"$dir/server.log" 2>&1 &
+# Every process the lab runs is recorded in $dir/pids, so the close scenario can kill exactly these.
+start_server() {
+  ip netns exec $prefix-srv env Drawbridge__DataDirectory="$dir/data" Drawbridge__Bootstrap__OwnerToken="$token" \
+    Drawbridge__Jit__MinimumRequestDuration=1s Drawbridge__Limits__InitiatePerMinute=1000000 Drawbridge__Limits__MaxActiveGrantsPerUser=100000 \
+    Logging__LogLevel__Default=Warning dotnet artifacts/server/drawbridge-server.dll --urls http://198.18.0.2:5080 >>"$dir/server.log" 2>&1 &
+  echo $! >>"$dir/pids"
+}
+start_agent() {
+  ip netns exec $prefix-h"$1" artifacts/agent/drawbridge-agent run --state-dir "$dir/h$1" >>"$dir/h$1.log" 2>&1 &
+  echo $! >>"$dir/pids"
+  echo $! >"$dir/h$1.pid"
+}
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+wait_server() { for _ in $(seq 1 120); do cli login --server http://198.18.0.2:5080 --token "$token" >/dev/null 2>&1 && return; sleep 0.5; done; }
+start_server
 
 export DRAWBRIDGE_CONFIG="$dir/cli.json"
 cli() { ip netns exec $prefix-client artifacts/cli/drawbridge "$@"; }
-for _ in $(seq 1 120); do cli login --server http://198.18.0.2:5080 --token "$token" >/dev/null 2>&1 && break; sleep 0.5; done
+wait_server
 enroll=$(cli enroll-token create --uses "$hosts" 2>/dev/null)
 for i in $(seq 1 "$hosts"); do
   ip netns exec $prefix-h"$i" artifacts/agent/drawbridge-agent enroll --server http://198.18.0.2:5080 --token "$enroll" --name "h$i" --state-dir "$dir/h$i" >/dev/null
-  ip netns exec $prefix-h"$i" artifacts/agent/drawbridge-agent run --state-dir "$dir/h$i" >"$dir/h$i.log" 2>&1 &
+  start_agent "$i"
   scripts/lab.sh sshd $prefix "h$i" "$dir/ssh"
   cli jit enable "h$i" --port 22/tcp >/dev/null
 done
@@ -46,9 +60,42 @@ for scenario in $scenarios; do
       echo "Grant latency: start of initiate -> first successful TCP connect from the client namespace ($grants grants over $hosts hosts)"
       ip netns exec $prefix-client artifacts/bench/drawbridge-bench latency --server http://198.18.0.2:5080 --token "$token" --hosts "$hosts" --grants "$grants" ${BENCH_VERBOSE:+--verbose} --pause-ms "${BENCH_PAUSE_MS:-0}"
       ;;
+    close)
+      echo "Close precision: first refused connect after a grant's end time, ms (negative: before it)"
+      echo "| case | grants | min | p50 | p99 | max |"
+      echo "| --- | --- | --- | --- | --- | --- |"
+      ip netns exec $prefix-client artifacts/bench/drawbridge-bench close --server http://198.18.0.2:5080 --token "$token" --hosts "$hosts" --grants "${BENCH_CLOSE_GRANTS:-40}" | tail -1
+      ip netns exec $prefix-client artifacts/bench/drawbridge-bench close --server http://198.18.0.2:5080 --token "$token" --hosts "$hosts" --kill-pids "$dir/pids" | tail -1
+      : >"$dir/pids"
+      start_server
+      wait_server
+      for i in $(seq 1 "$hosts"); do start_agent "$i"; done
+      ;;
+    footprint)
+      echo "Footprint (agent h1 of the lab; CLI and agent are NativeAOT binaries)"
+      echo "| measure | value |"
+      echo "| --- | --- |"
+      echo "| agent binary | $(( $(stat -c %s artifacts/agent/drawbridge-agent) / 1024 / 1024 )) MiB |"
+      echo "| CLI binary | $(( $(stat -c %s artifacts/cli/drawbridge) / 1024 / 1024 )) MiB |"
+      runs=()
+      for _ in $(seq 1 21); do t0=$(date +%s%N); artifacts/cli/drawbridge --version >/dev/null; runs+=($(( ($(date +%s%N) - t0) / 1000 ))); done
+      echo "| CLI \`--version\`, median of 21 | $(printf '%s\n' "${runs[@]}" | sort -n | sed -n 11p | awk '{printf "%.1f", $1/1000}') ms |"
+      pid=$(cat "$dir/h1.pid")
+      ticks=$(getconf CLK_TCK)
+      cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+      c0=$(cpu "$pid"); sleep 10; c1=$(cpu "$pid")
+      echo "| agent CPU when idle (10 s) | $(awk -v d=$((c1 - c0)) -v t="$ticks" 'BEGIN { printf "%.2f", 100 * d / t / 10 }') % |"
+      echo "| agent RSS idle | $(awk '/VmRSS/ { printf "%.1f", $2/1024 }' "/proc/$pid/status") MiB |"
+      echo "| agent peak RSS since start (after the scenarios before this one) | $(awk '/VmHWM/ { printf "%.1f", $2/1024 }' "/proc/$pid/status") MiB |"
+      kill "$pid"; sleep 0.5
+      lines=$(grep -c "Applied state version" "$dir/h1.log" || true)
+      t0=$(now_ms); start_agent 1
+      for _ in $(seq 1 2000); do [ "$(grep -c "Applied state version" "$dir/h1.log" || true)" -gt "$lines" ] && break; sleep 0.005; done
+      echo "| agent start to first applied state | $(( $(now_ms) - t0 )) ms |"
+      ;;
     posture)
       dotnet artifacts/bench/drawbridge-bench.dll posture --machines "${BENCH_MACHINES:-100000}" --rules 50
       ;;
-    *) echo "unknown scenario: $scenario (latency, posture)" >&2; exit 2 ;;
+    *) echo "unknown scenario: $scenario (latency, close, footprint, posture)" >&2; exit 2 ;;
   esac
 done

@@ -16,15 +16,19 @@ if (options.Command == "posture")
     return 0;
 }
 
-if (options.Command != "latency")
+if (options.Command is not ("latency" or "close"))
 {
-    Console.Error.WriteLine("usage: drawbridge-bench latency --server URL --token TOKEN [--hosts 20] [--grants 200] | posture [--machines 100000] [--rules 50]");
+    Console.Error.WriteLine("usage: drawbridge-bench latency|close --server URL --token TOKEN [--hosts 20] [--grants 200] [--kill-pids FILE] | posture [--machines 100000] [--rules 50]");
     return 2;
 }
 
 using var http = new HttpClient { BaseAddress = new Uri(options.Server), Timeout = TimeSpan.FromSeconds(10) };
 http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.Token);
-var subscription = (await http.GetFromJsonAsync("/api/v1/whoami", DrawbridgeJson.Wire.WhoAmI))!.SubscriptionId;
+var subscription = (await http.GetFromJsonAsync("/api/v1/whoami", DrawbridgeJson.Wire.WhoAmI))!.SubscriptionId!;
+if (options.Command == "close")
+{
+    return await Drawbridge.Bench.CloseBench.RunAsync(http, subscription, options.Hosts, Math.Min(200, options.Grants), options.KillPids);
+}
 var policy = $"/subscriptions/{subscription}/resourceGroups/default/providers/Microsoft.Security/locations/local/jitNetworkAccessPolicies/default";
 
 // Warm-up grants are not counted: a running server has its hot paths compiled at full optimization (tier 1);
@@ -135,7 +139,7 @@ static async Task WaitClosedAsync(IPEndPoint target)
     throw new TimeoutException($"{target} stayed open");
 }
 
-internal sealed record Args(string Command, string Server, string Token, int Hosts, int Grants, bool Verbose, int Pause, int Warmup, int Machines, int Rules)
+internal sealed record Args(string Command, string Server, string Token, int Hosts, int Grants, bool Verbose, int Pause, int Warmup, int Machines, int Rules, string? KillPids)
 {
     public static Args Parse(string[] args)
     {
@@ -146,6 +150,7 @@ internal sealed record Args(string Command, string Server, string Token, int Hos
             args.Contains("--verbose"), int.Parse(Value("--pause-ms", "0"), CultureInfo.InvariantCulture),
             Math.Min(1000, int.Parse(Value("--warmup", "50"), CultureInfo.InvariantCulture)),
             Math.Min(1_000_000, int.Parse(Value("--machines", "100000"), CultureInfo.InvariantCulture)),
-            Math.Min(1000, int.Parse(Value("--rules", "50"), CultureInfo.InvariantCulture)));
+            Math.Min(1000, int.Parse(Value("--rules", "50"), CultureInfo.InvariantCulture)),
+            Value("--kill-pids", "") is { Length: > 0 } pids ? pids : null);
     }
 }

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using Drawbridge.Contracts;
+
+namespace Drawbridge.Bench;
+
+/// <summary>
+/// Close precision: how long after a grant's end time the first new connection is refused, measured from the
+/// requester's namespace with a fresh connect attempt every millisecond around the end time. Normal: everything
+/// running. Killed: the server and every agent are killed (-9) after the grants opened, so only the kernel's element
+/// timeouts can close them. Bounded: at most 200 grants, each probed for at most 3 s after its end.
+/// </summary>
+internal static class CloseBench
+{
+    private static readonly TimeSpan ProbeFrom = TimeSpan.FromMilliseconds(300);
+    private static readonly TimeSpan ProbeUntil = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan AttemptTimeout = TimeSpan.FromMilliseconds(3);
+
+    public static async Task<int> RunAsync(HttpClient http, string subscription, int hosts, int grants, string? killPidsFile)
+    {
+        var policy = $"/subscriptions/{subscription}/resourceGroups/default/providers/Microsoft.Security/locations/local/jitNetworkAccessPolicies/default";
+        var errors = new List<double>();
+        if (killPidsFile is null)
+        {
+            // One grant at a time, rotating over the hosts: nothing else competes with the probe.
+            for (var i = 0; i < grants; i++)
+            {
+                var host = (i % hosts) + 1;
+                var end = await OpenAsync(http, subscription, policy, host, "2s");
+                errors.Add(await ClosedAfterAsync(Target(host), end));
+            }
+        }
+        else
+        {
+            // One grant per host with end times 400 ms apart, all open; then the server and the agents die.
+            var ends = new DateTimeOffset[hosts];
+            for (var host = 1; host <= hosts; host++)
+            {
+                ends[host - 1] = await OpenAsync(http, subscription, policy, host, string.Create(CultureInfo.InvariantCulture, $"{5000 + (400 * host)}ms"));
+            }
+
+            foreach (var pid in File.ReadAllLines(killPidsFile).Where(l => l.Length > 0))
+            {
+                Process.GetProcessById(int.Parse(pid, CultureInfo.InvariantCulture)).Kill();
+            }
+
+            for (var host = 1; host <= hosts; host++)
+            {
+                errors.Add(await ClosedAfterAsync(Target(host), ends[host - 1]));
+            }
+        }
+
+        errors.Sort();
+        double P(double q) => errors[Math.Min(errors.Count - 1, (int)Math.Ceiling(q * errors.Count) - 1)];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {(killPidsFile is null ? "running" : "server and agents killed")} | {errors.Count} | {errors[0]:F1} | {P(0.5):F1} | {P(0.99):F1} | {errors[^1]:F1} |"));
+        return 0;
+    }
+
+    private static IPEndPoint Target(int host) => new(IPAddress.Parse($"198.18.0.{10 + host}"), 22);
+
+    /// <summary>Initiates a grant and waits until it is open; returns its end time as the server set it.</summary>
+    private static async Task<DateTimeOffset> OpenAsync(HttpClient http, string subscription, string policy, int host, string duration)
+    {
+        var body = $$"""{"virtualMachines":[{"id":"/subscriptions/{{subscription}}/resourceGroups/default/providers/Microsoft.Compute/virtualMachines/h{{host}}","ports":[{"number":22,"duration":"{{duration}}"}]}]}""";
+        using var response = await http.PostAsync($"{policy}/initiate?api-version=2020-01-01", new StringContent(body, Encoding.UTF8, "application/json"));
+        response.EnsureSuccessStatusCode();
+        var request = (await response.Content.ReadFromJsonAsync(DrawbridgeJson.Wire.JitNetworkAccessRequest))!;
+        var end = request.VirtualMachines[0].Ports[0].EndTimeUtc;
+        for (var i = 0; i < 2000 && !await ConnectsAsync(Target(host), TimeSpan.FromMilliseconds(50)); i++)
+        {
+            await Task.Delay(1);
+        }
+
+        return end;
+    }
+
+    /// <summary>Milliseconds from <paramref name="end"/> to the start of the first connect attempt that failed (negative: early).</summary>
+    private static async Task<double> ClosedAfterAsync(IPEndPoint target, DateTimeOffset end)
+    {
+        var wait = end - ProbeFrom - DateTimeOffset.UtcNow;
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait);
+        }
+
+        while (DateTimeOffset.UtcNow < end + ProbeUntil)
+        {
+            var started = DateTimeOffset.UtcNow;
+            if (!await ConnectsAsync(target, AttemptTimeout))
+            {
+                return (started - end).TotalMilliseconds;
+            }
+
+            await Task.Delay(1);
+        }
+
+        throw new TimeoutException($"{target} still open {ProbeUntil.TotalSeconds} s after its end time");
+    }
+
+    private static async Task<bool> ConnectsAsync(IPEndPoint target, TimeSpan timeout)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await socket.ConnectAsync(target, cancel.Token);
+            return true;
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException)
+        {
+            return false;
+        }
+    }
+}
