@@ -61,9 +61,9 @@ for scenario in $scenarios; do
       ip netns exec $prefix-client artifacts/bench/drawbridge-bench latency --server http://198.18.0.2:5080 --token "$token" --hosts "$hosts" --grants "$grants" ${BENCH_VERBOSE:+--verbose} --pause-ms "${BENCH_PAUSE_MS:-0}"
       ;;
     close)
-      echo "Close precision: first refused connect after a grant's end time, ms (negative: before it)"
-      echo "| case | grants | min | p50 | p99 | max |"
-      echo "| --- | --- | --- | --- | --- | --- |"
+      echo "Close precision: first refused connect after a grant's end time, ms (negative: before it); last successful connect"
+      echo "| case | grants | closed min | closed p50 | closed p99 | closed max | last open p99 | last open max |"
+      echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
       ip netns exec $prefix-client artifacts/bench/drawbridge-bench close --server http://198.18.0.2:5080 --token "$token" --hosts "$hosts" --grants "${BENCH_CLOSE_GRANTS:-40}" | tail -1
       ip netns exec $prefix-client artifacts/bench/drawbridge-bench close --server http://198.18.0.2:5080 --token "$token" --hosts "$hosts" --kill-pids "$dir/pids" | tail -1
       : >"$dir/pids"
