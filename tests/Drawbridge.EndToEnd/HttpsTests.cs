@@ -67,6 +67,16 @@ public sealed class HttpsTests : IDisposable
         Assert.StartsWith("max-age=31536000", response.Headers.GetValues("Strict-Transport-Security").Single(), StringComparison.Ordinal);
         Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
         Assert.Equal("DENY", response.Headers.GetValues("X-Frame-Options").Single());
+
+        // A body without Content-Length (HttpClient sends JsonContent chunked) is read like any other: it was once
+        // taken for no body, and the token silently got the defaults (1 use, 1 hour). In-process test hosts always
+        // know the length, so only a real Kestrel shows this.
+        using var chunked = System.Net.Http.Json.JsonContent.Create(new EnrollmentTokenCreateRequest { Uses = 3, Ttl = "10m" }, DrawbridgeJson.Wire.EnrollmentTokenCreateRequest);
+        Assert.Null(chunked.Headers.ContentLength);
+        var created = await client.PostAsync("/api/v1/enrollment-tokens", chunked, ct);
+        var token = System.Text.Json.JsonSerializer.Deserialize(await created.Content.ReadAsStringAsync(ct), DrawbridgeJson.Wire.EnrollmentTokenCreated)!;
+        Assert.Equal(3, token.Uses);
+        Assert.True(token.ExpiresUtc - DateTimeOffset.UtcNow <= TimeSpan.FromMinutes(10));
     }
 
     public void Dispose()

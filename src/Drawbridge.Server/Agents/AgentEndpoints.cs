@@ -237,7 +237,9 @@ internal static class AgentEndpoints
 
     private static async Task<IResult> CreateEnrollmentTokenAsync(HttpContext http, DrawbridgeDbContext db, AuditLog audit, TimeProvider time, CancellationToken ct)
     {
-        var (body, problem) = http.Request.ContentLength is null or 0
+        // The body is optional, but a chunked one has no Content-Length: whether a body came is the server's to say.
+        var hasBody = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? http.Request.ContentLength > 0;
+        var (body, problem) = !hasBody
             ? (new EnrollmentTokenCreateRequest(), null)
             : await JsonBody.ReadAsync(http.Request, DrawbridgeJson.Wire.EnrollmentTokenCreateRequest, ct);
         if (problem is not null)
