@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks that need real hosts: a lab of network namespaces with real agents, nftables and sshd (root only).
 #   bench/run.sh [latency] [close] [posture]   (default: latency; BENCH_HOSTS=20 BENCH_GRANTS=200; each grant at most 10 s)
+#   throughput: initiates/s on loopback, closed and open loop, SQLite and PostgreSQL (BENCH_SECONDS, BENCH_RATE), no lab needed
 #   micro: BenchmarkDotNet micro-benchmarks (policy evaluation, prefix matching, ruleset compilation), no lab needed
 #   footprint: binary sizes, CLI start-up, agent CPU and RSS when idle, agent start to first applied state
 #   close: BENCH_CLOSE_GRANTS=40 grants of 2 s one after another, then one per host with server and agents killed (-9)
@@ -12,6 +13,35 @@ scenarios=${*:-latency}
 if [ "$scenarios" = micro ]; then
   # BenchmarkDotNet: policy evaluation, prefix matching, ruleset compilation (no lab needed).
   exec dotnet run -c Release --project bench/Drawbridge.Micro -- --filter '*' --job short --inProcess
+fi
+if [ "$scenarios" = throughput ]; then
+  # Initiate throughput on loopback, SQLite then PostgreSQL (fsync on), no lab needed: see ThroughputBench.cs.
+  scripts/publish.sh
+  dotnet publish bench/Drawbridge.Bench -c Release -o artifacts/bench --nologo -v quiet
+  dir=$(mktemp -d /tmp/drawbridge-throughput.XXXXXX)
+  chmod 755 "$dir"   # PostgreSQL runs as its own user and must reach its directory inside
+  token="dbt_bench-owner-token-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  trap 'kill $(cat "$dir/server.pid" 2>/dev/null) 2>/dev/null || true; scripts/postgres.sh stop "$dir/pg" 2>/dev/null || true; rm -rf "$dir"' EXIT
+  serve() { # PROVIDER [CONNECTION]
+    env Drawbridge__DataDirectory="$dir/data-$1" Drawbridge__Bootstrap__OwnerToken="$token" Drawbridge__Database__Provider="$1" \
+      ${2:+Drawbridge__Database__ConnectionString="$2"} Drawbridge__Limits__InitiatePerMinute=100000000 Drawbridge__Limits__MaxActiveGrantsPerUser=100000000 \
+      Logging__LogLevel__Default=Warning dotnet artifacts/server/drawbridge-server.dll --urls http://127.0.0.1:5091 >"$dir/server-$1.log" 2>&1 &
+    echo $! >"$dir/server.pid"
+    for _ in $(seq 1 120); do curl -sf -H "Authorization: Bearer $token" http://127.0.0.1:5091/api/v1/whoami >/dev/null && return; sleep 0.5; done
+    echo "server did not start" >&2; exit 1
+  }
+  echo "Initiate throughput (${BENCH_SECONDS:-10} s per loop after 3 s of warm-up, ${BENCH_MACHINES:-20} machines without agents)"
+  echo "| database | loop | initiates/s | failed | p50 ms | p99 ms | max ms |"
+  echo "| --- | --- | --- | --- | --- | --- | --- |"
+  for provider in Sqlite PostgreSQL; do
+    connection=""
+    [ $provider = PostgreSQL ] && connection=$(PG_FSYNC=on scripts/postgres.sh start "$dir/pg" 55491)
+    serve $provider "$connection"
+    dotnet artifacts/bench/drawbridge-bench.dll throughput --server http://127.0.0.1:5091 --token "$token" --label $provider \
+      --hosts "${BENCH_MACHINES:-20}" --seconds "${BENCH_SECONDS:-10}" --concurrency "${BENCH_CONCURRENCY:-16}" --rate "${BENCH_RATE:-50}"
+    kill "$(cat "$dir/server.pid")"; wait "$(cat "$dir/server.pid")" 2>/dev/null || true
+  done
+  exit 0
 fi
 if [ "$scenarios" = posture ]; then
   dotnet publish bench/Drawbridge.Bench -c Release -o artifacts/bench --nologo -v quiet

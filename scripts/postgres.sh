@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL from the machine's own binaries, on loopback only, for tests.
-#   scripts/postgres.sh start DIR PORT   prints a connection string
+#   scripts/postgres.sh start DIR PORT   prints a connection string (fsync off unless PG_FSYNC=on, as benchmarks set)
 #   scripts/postgres.sh stop DIR
 set -euo pipefail
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -15,7 +15,7 @@ case "${1:-}" in
     rm -rf "$dir"; mkdir -p "$dir"
     [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
     as_owner "$bin/initdb" -D "$dir/data" -U drawbridge --auth=trust -E UTF8 >/dev/null
-    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o "-k $dir -h 127.0.0.1 -p $port -c fsync=off -c max_connections=300" start >/dev/null
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o "-k $dir -h 127.0.0.1 -p $port -c fsync=${PG_FSYNC:-off} -c max_connections=300" start >/dev/null
     echo "Host=127.0.0.1;Port=$port;Username=drawbridge;Database=postgres"
     ;;
   stop)

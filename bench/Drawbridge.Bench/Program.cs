@@ -16,15 +16,21 @@ if (options.Command == "posture")
     return 0;
 }
 
-if (options.Command is not ("latency" or "close"))
+if (options.Command is not ("latency" or "close" or "throughput"))
 {
-    Console.Error.WriteLine("usage: drawbridge-bench latency|close --server URL --token TOKEN [--hosts 20] [--grants 200] [--kill-pids FILE] | posture [--machines 100000] [--rules 50]");
+    Console.Error.WriteLine("usage: drawbridge-bench latency|close|throughput --server URL --token TOKEN [--hosts 20] [--grants 200] [--kill-pids FILE] "
+        + "[--label L --seconds 10 --concurrency 16 --rate 500] | posture [--machines 100000] [--rules 50]");
     return 2;
 }
 
 using var http = new HttpClient { BaseAddress = new Uri(options.Server), Timeout = TimeSpan.FromSeconds(10) };
 http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.Token);
 var subscription = (await http.GetFromJsonAsync("/api/v1/whoami", DrawbridgeJson.Wire.WhoAmI))!.SubscriptionId!;
+if (options.Command == "throughput")
+{
+    return await Drawbridge.Bench.ThroughputBench.RunAsync(http, subscription, options.Label, options.Hosts, options.Seconds, options.Concurrency, options.Rate);
+}
+
 if (options.Command == "close")
 {
     return await Drawbridge.Bench.CloseBench.RunAsync(http, subscription, options.Hosts, Math.Min(200, options.Grants), options.KillPids);
@@ -139,7 +145,8 @@ static async Task WaitClosedAsync(IPEndPoint target)
     throw new TimeoutException($"{target} stayed open");
 }
 
-internal sealed record Args(string Command, string Server, string Token, int Hosts, int Grants, bool Verbose, int Pause, int Warmup, int Machines, int Rules, string? KillPids)
+internal sealed record Args(string Command, string Server, string Token, int Hosts, int Grants, bool Verbose, int Pause, int Warmup, int Machines, int Rules, string? KillPids,
+    string Label, int Seconds, int Concurrency, int Rate)
 {
     public static Args Parse(string[] args)
     {
@@ -151,6 +158,9 @@ internal sealed record Args(string Command, string Server, string Token, int Hos
             Math.Min(1000, int.Parse(Value("--warmup", "50"), CultureInfo.InvariantCulture)),
             Math.Min(1_000_000, int.Parse(Value("--machines", "100000"), CultureInfo.InvariantCulture)),
             Math.Min(1000, int.Parse(Value("--rules", "50"), CultureInfo.InvariantCulture)),
-            Value("--kill-pids", "") is { Length: > 0 } pids ? pids : null);
+            Value("--kill-pids", "") is { Length: > 0 } pids ? pids : null,
+            Value("--label", "drawbridge"), Math.Clamp(int.Parse(Value("--seconds", "10"), CultureInfo.InvariantCulture), 1, 120),
+            Math.Clamp(int.Parse(Value("--concurrency", "16"), CultureInfo.InvariantCulture), 1, 256),
+            Math.Clamp(int.Parse(Value("--rate", "500"), CultureInfo.InvariantCulture), 1, 20_000));
     }
 }

@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using Drawbridge.Contracts;
+
+namespace Drawbridge.Bench;
+
+/// <summary>
+/// API throughput of initiate: a closed loop (C callers, each sending its next request when the last one answered)
+/// and an open loop (requests sent on a fixed schedule whatever the answers, latency measured from the scheduled
+/// instant so a slow server cannot hide its queue). Machines are enrolled through the agent channel but run no
+/// agent: this measures the server and its database. Bounded: each loop runs for a fixed number of seconds, and the
+/// open loop never has more than 2,000 requests outstanding.
+/// </summary>
+internal static class ThroughputBench
+{
+    private const int MaxOutstanding = 2000;
+
+    public static async Task<int> RunAsync(HttpClient http, string subscription, string label, int machines, int seconds, int concurrency, int rate)
+    {
+        var policy = $"/subscriptions/{subscription}/resourceGroups/default/providers/Microsoft.Security/locations/local/jitNetworkAccessPolicies/throughput";
+        await SetupAsync(http, subscription, policy, machines);
+
+        // Warm-up, not counted: the server's hot paths compiled at full optimization first.
+        await ClosedLoopAsync(http, subscription, policy, machines, concurrency, TimeSpan.FromSeconds(3), 0);
+        var closed = await ClosedLoopAsync(http, subscription, policy, machines, concurrency, TimeSpan.FromSeconds(seconds), 100_000);
+        Print(label, $"closed loop, {concurrency} callers", closed.Latencies, closed.Failures, seconds);
+        var open = await OpenLoopAsync(http, subscription, policy, machines, rate, TimeSpan.FromSeconds(seconds));
+        Print(label, $"open loop, {rate}/s offered", open.Latencies, open.Failures, seconds);
+        return 0;
+    }
+
+    private static async Task SetupAsync(HttpClient http, string subscription, string policy, int machines)
+    {
+        var created = await http.PostAsJsonAsync("/api/v1/enrollment-tokens", new EnrollmentTokenCreateRequest { Uses = machines, Ttl = "10m" }, DrawbridgeJson.Wire.EnrollmentTokenCreateRequest);
+        await EnsureAsync(created, "enrollment token");
+        var token = (await created.Content.ReadFromJsonAsync(DrawbridgeJson.Wire.EnrollmentTokenCreated))!.Token;
+        for (var i = 1; i <= machines; i++)
+        {
+            using var enrolled = await http.PostAsJsonAsync("/agent/v1/enroll",
+                new AgentEnrollRequest { Token = token, Name = $"t{i}", Addresses = ["127.0.0.1"] }, DrawbridgeJson.Wire.AgentEnrollRequest);
+            await EnsureAsync(enrolled, $"machine t{i}");
+        }
+
+        var vms = string.Join(',', Enumerable.Range(1, machines).Select(i =>
+            $$"""{"id":"/subscriptions/{{subscription}}/resourceGroups/default/providers/Microsoft.Compute/virtualMachines/t{{i}}","ports":[{"number":22,"protocol":"*","allowedSourceAddressPrefix":"*","maxRequestAccessDuration":"PT3H"}]}"""));
+        using var put = await http.PutAsync($"{policy}?api-version=2020-01-01", new StringContent("""{"properties":{"virtualMachines":[""" + vms + "]}}", Encoding.UTF8, "application/json"));
+        await EnsureAsync(put, "policy");
+    }
+
+    private static async Task EnsureAsync(HttpResponseMessage response, string what)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"{what}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+    }
+
+    private static async Task<bool> InitiateAsync(HttpClient http, string subscription, string policy, int machine, int sequence)
+    {
+        // A source per request (inside 10.0.0.0/8): each initiate is a new grant, not a supersede of the previous one.
+        var source = $"10.{(sequence >> 16) & 255}.{(sequence >> 8) & 255}.{sequence & 255}";
+        var body = $$"""{"virtualMachines":[{"id":"/subscriptions/{{subscription}}/resourceGroups/default/providers/Microsoft.Compute/virtualMachines/t{{machine}}","ports":[{"number":22,"duration":"PT1H","allowedSourceAddressPrefix":"{{source}}"}]}]}""";
+        try
+        {
+            using var response = await http.PostAsync($"{policy}/initiate?api-version=2020-01-01", new StringContent(body, Encoding.UTF8, "application/json"));
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception e) when (e is TaskCanceledException or HttpRequestException)
+        {
+            // Timed out (the client gives up after 10 s) or refused: a failure, counted, not the end of the run.
+            return false;
+        }
+    }
+
+    private static async Task<(List<double> Latencies, int Failures)> ClosedLoopAsync(
+        HttpClient http, string subscription, string policy, int machines, int concurrency, TimeSpan duration, int firstSequence)
+    {
+        var latencies = new List<double>();
+        var failures = 0;
+        var sequence = firstSequence;
+        var stop = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            while (stop.Elapsed < duration)
+            {
+                var n = Interlocked.Increment(ref sequence);
+                var clock = Stopwatch.StartNew();
+                var ok = await InitiateAsync(http, subscription, policy, (n % machines) + 1, n);
+                lock (latencies)
+                {
+                    latencies.Add(clock.Elapsed.TotalMilliseconds);
+                    failures += ok ? 0 : 1;
+                }
+            }
+        }));
+        return (latencies, failures);
+    }
+
+    private static async Task<(List<double> Latencies, int Failures)> OpenLoopAsync(HttpClient http, string subscription, string policy, int machines, int rate, TimeSpan duration)
+    {
+        var latencies = new List<double>();
+        var failures = 0;
+        var outstanding = 0;
+        var tasks = new List<Task>();
+        var clock = Stopwatch.StartNew();
+        var total = (int)(rate * duration.TotalSeconds);
+        for (var n = 0; n < total; n++)
+        {
+            var scheduled = TimeSpan.FromSeconds((double)n / rate);
+            if (scheduled > clock.Elapsed)
+            {
+                await Task.Delay(scheduled - clock.Elapsed);
+            }
+
+            if (Volatile.Read(ref outstanding) >= MaxOutstanding)
+            {
+                Interlocked.Increment(ref failures);
+                continue;
+            }
+
+            Interlocked.Increment(ref outstanding);
+            var sequence = 1_000_000 + n;
+            tasks.Add(Task.Run(async () =>
+            {
+                var ok = await InitiateAsync(http, subscription, policy, (sequence % machines) + 1, sequence);
+                var latency = (clock.Elapsed - scheduled).TotalMilliseconds;
+                Interlocked.Decrement(ref outstanding);
+                lock (latencies)
+                {
+                    latencies.Add(latency);
+                    failures += ok ? 0 : 1;
+                }
+            }));
+        }
+
+        await Task.WhenAll(tasks);
+        return (latencies, failures);
+    }
+
+    private static void Print(string label, string loop, List<double> latencies, int failures, int seconds)
+    {
+        latencies.Sort();
+        double P(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(q * latencies.Count) - 1)];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {label} | {loop} | {(latencies.Count - failures) / (double)seconds:F0} | {failures} | {P(0.5):F1} | {P(0.99):F1} | {(latencies.Count == 0 ? double.NaN : latencies[^1]):F1} |"));
+    }
+}
