@@ -105,6 +105,9 @@ public abstract class InventoryImportTests(ITestDatabase database) : IAsyncLifet
         { """{"source":"Azure","machines":[{"resourceGroup":"rg","name":"m","addresses":["10.0.0.300"]}]}""", "machines[0].addresses[0]" },
         { """{"source":"Azure","groups":[{"resourceGroup":"rg","name":"g","kind":"Azure"}],"machines":[{"resourceGroup":"rg","name":"m","groups":[{"resourceGroup":"rg","name":"g","layer":2}]}]}""", "machines[0].groups[0].layer" },
         { """{"source":"Azure","machines":[null]}""", "machines[0]" },
+        { """{"source":"Azure","groups":[{"resourceGroup":"rg","name":"g","kind":"Azure","location":"far away"}]}""", "groups[0].location" },
+        { $$"""{"source":"Azure","machines":[{"resourceGroup":"rg","name":"m","addresses":[{{string.Join(',', Enumerable.Range(1, 40).Select(i => $"\"10.0.0.{i}\""))}}]}]}""",
+            "machines[0].addresses" },
     };
 
     [Theory]

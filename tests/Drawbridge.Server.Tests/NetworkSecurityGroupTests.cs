@@ -148,6 +148,9 @@ public abstract class NetworkSecurityGroupTests(ITestDatabase database) : IAsync
         await Problem.AssertAsync(await _server.Owner.GetAsync(path.Replace("/h1/", "/nope/", StringComparison.Ordinal), ct), HttpStatusCode.NotFound);
     }
 
+    private static string Long(string sourcesAndPorts) =>
+        """{"properties":{"securityRules":[{"name":"a","properties":{"priority":300,"direction":"Inbound","access":"Allow","protocol":"Tcp",""" + sourcesAndPorts + "}}]}}";
+
     public static TheoryData<string, string> BadGroups => new()
     {
         { """{"properties":{"securityRules":[RULE_A,RULE_A]}}""", "properties.securityRules[1].name" },
@@ -163,6 +166,12 @@ public abstract class NetworkSecurityGroupTests(ITestDatabase database) : IAsync
         { """{"properties":{"virtualMachines":[{"id":"/subscriptions/SUB/resourceGroups/default/providers/Microsoft.Compute/virtualMachines/nope"}]}}""", "properties.virtualMachines[0].id" },
         { """{"properties":{"virtualMachines":[{"id":"not-an-id"}]}}""", "properties.virtualMachines[0].id" },
         { """{"location":"no place","properties":{}}""", "location" },
+
+        // Longer than the rule's columns: PostgreSQL would refuse them, so they must be refused before (was a 500 there).
+        { Long("\"sourceAddressPrefixes\":[" + string.Join(',', Enumerable.Range(0, 1000).Select(i => $"\"10.{i / 256}.{i % 256}.0/24\"")) + "],\"destinationPortRange\":\"22\""),
+            "properties.securityRules[0].properties.sourceAddressPrefixes" },
+        { Long("\"sourceAddressPrefix\":\"*\",\"destinationPortRanges\":[" + string.Join(',', Enumerable.Range(0, 700).Select(i => $"\"{(i * 90) + 1}-{(i * 90) + 80}\"")) + "]"),
+            "properties.securityRules[0].properties.destinationPortRanges" },
     };
 
     [Theory]

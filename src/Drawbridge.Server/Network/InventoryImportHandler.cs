@@ -46,8 +46,9 @@ internal sealed class InventoryImportHandler(DrawbridgeDbContext db, AuditLog au
         }
 
         var rgKeys = groups.Keys.Select(k => k.Rg).Concat(machines.Select(m => m.Key.Rg)).ToHashSet();
+        var machineKeys = machines.Select(m => m.Key).ToHashSet();
         var existingMachines = (await db.Machines.Where(m => rgKeys.Contains(m.ResourceGroup)).ToListAsync(ct))
-            .Where(m => machines.Any(x => x.Key == (m.ResourceGroup, m.NameKey))).ToDictionary(m => (m.ResourceGroup, m.NameKey));
+            .Where(m => machineKeys.Contains((m.ResourceGroup, m.NameKey))).ToDictionary(m => (m.ResourceGroup, m.NameKey));
         var existingGroups = (await db.SecurityGroups.Include(g => g.Rules).Where(g => rgKeys.Contains(g.ResourceGroup)).ToListAsync(ct))
             .Where(g => groups.ContainsKey((g.ResourceGroup, g.NameKey))).ToDictionary(g => (g.ResourceGroup, g.NameKey));
         if (existingMachines.Values.FirstOrDefault(m => m.ImportedFrom is null) is { } enrolled)
@@ -140,6 +141,11 @@ internal sealed class InventoryImportHandler(DrawbridgeDbContext db, AuditLog au
                 continue;
             }
 
+            if (group.Location is { } location && !ArmIds.IsValidName(location))
+            {
+                errors.Add($"{path}.location", $"'{location}' is not a valid location");
+            }
+
             if (!Enum.TryParse<NsgKind>(group.Kind, ignoreCase: true, out var kind))
             {
                 errors.Add($"{path}.kind", $"'{group.Kind}' is not Azure or AwsSecurityGroup");
@@ -184,6 +190,11 @@ internal sealed class InventoryImportHandler(DrawbridgeDbContext db, AuditLog au
             if (!seen.Add(key))
             {
                 errors.Add($"{path}.name", $"machine '{machine.Name}' is listed twice");
+            }
+
+            if (machine.Addresses?.Count > Agents.AgentEndpoints.MaxAddresses)
+            {
+                errors.Add($"{path}.addresses", $"at most {Agents.AgentEndpoints.MaxAddresses} addresses");
             }
 
             foreach (var (address, j) in (machine.Addresses ?? []).Select((a, j) => (a, j)).Where(x => !IpPrefix.TryParse(x.a, out _, out _)))

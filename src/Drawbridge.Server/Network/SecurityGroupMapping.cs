@@ -13,6 +13,10 @@ internal static class SecurityGroupMapping
 {
     public const int MaxRulesPerGroup = 1000;
 
+    /// <summary>What the rule's columns hold (checked here, so PostgreSQL never refuses an accepted rule).</summary>
+    public const int MaxSourcesLength = 8192;
+    public const int MaxPortsLength = 4096;
+
     /// <summary>Validates one rule in the Azure shape; problems are reported under <paramref name="path"/>.</summary>
     public static SecurityGroupRule? TryParseRule(SecurityRuleResource? arm, int ordinal, string path, ValidationErrors errors)
     {
@@ -42,6 +46,16 @@ internal static class SecurityGroupMapping
         }
 
         var rule = NsgRule.TryCreate(arm.Name, p.Priority, p.Direction, p.Access, p.Protocol, sources, ports, path, errors);
+        if (rule is not null && string.Join(',', rule.Sources).Length > MaxSourcesLength)
+        {
+            errors.Add($"{path}.properties.sourceAddressPrefixes", $"at most {MaxSourcesLength} characters of prefixes per rule; split the rule");
+        }
+
+        if (rule is not null && string.Join(',', rule.DestinationPorts).Length > MaxPortsLength)
+        {
+            errors.Add($"{path}.properties.destinationPortRanges", $"at most {MaxPortsLength} characters of port ranges per rule; split the rule");
+        }
+
         return rule is null || errors.Items.Count > before ? null : new SecurityGroupRule
         {
             Ordinal = ordinal,

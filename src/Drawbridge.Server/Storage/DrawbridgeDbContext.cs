@@ -75,8 +75,8 @@ internal abstract class DrawbridgeDbContext(DbContextOptions options) : DbContex
         {
             r.HasIndex(x => new { x.GroupId, x.Ordinal });
             r.Property(x => x.Name).HaveMaxLengthOfName();
-            r.Property(x => x.Sources).HasMaxLength(8192);
-            r.Property(x => x.DestinationPorts).HasMaxLength(4096);
+            r.Property(x => x.Sources).HasMaxLength(Network.SecurityGroupMapping.MaxSourcesLength);
+            r.Property(x => x.DestinationPorts).HasMaxLength(Network.SecurityGroupMapping.MaxPortsLength);
         });
 
         modelBuilder.Entity<SecurityGroupAttachment>(a =>
