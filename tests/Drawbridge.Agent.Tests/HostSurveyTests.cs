@@ -18,10 +18,25 @@ public class HostSurveyTests
     }
 
     [Fact]
-    public void ListeningManagementPorts_ThisNamespace_OnlyManagementPorts()
+    public void ListeningManagementPorts_ReadsTcpAndTcp6_KeepsManagementPortsOnly()
     {
-        var ports = HostSurvey.ListeningManagementPorts();
-        Assert.All(ports, port => Assert.Contains(port, HostSurvey.ManagementPorts));
+        // tcp: 22 and 8080 listening; tcp6: 3389 listening, 5985 only established.
+        var procNet = Directory.CreateTempSubdirectory("drawbridge-procnet").FullName;
+        try
+        {
+            const string header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
+            File.WriteAllText(Path.Combine(procNet, "tcp"), header
+                + "   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0\n"
+                + "   1: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2 1 0 100 0 0 10 0\n");
+            File.WriteAllText(Path.Combine(procNet, "tcp6"), header
+                + "   0: 00000000000000000000000000000000:0D3D 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 3 1 0 100 0 0 10 0\n"
+                + "   1: 00000000000000000000000001000000:175D 00000000000000000000000001000000:C350 01 00000000:00000000 00:00000000 00000000 0 0 4 1 0 20 4 30 10 -1\n");
+            Assert.Equal([22, 3389], HostSurvey.ListeningManagementPorts(procNet));
+        }
+        finally
+        {
+            Directory.Delete(procNet, recursive: true);
+        }
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Drawbridge.Posture;
 
 namespace Drawbridge.Agent.Host;
 
@@ -9,8 +10,6 @@ namespace Drawbridge.Agent.Host;
 /// </summary>
 internal static class HostSurvey
 {
-    public static readonly int[] ManagementPorts = [22, 3389, 5985, 5986];
-
     private const string ListenState = "0A";
 
     /// <summary>Management ports in state LISTEN in /proc/net/tcp and tcp6 of this network namespace.</summary>
@@ -26,7 +25,7 @@ internal static class HostSurvey
             }
         }
 
-        return ManagementPorts.Where(ports.Contains).ToList();
+        return PostureAssessment.ManagementPorts.Where(ports.Contains).ToList();
     }
 
     /// <summary>Local ports in state LISTEN in the text of /proc/net/tcp or tcp6 ("sl local_address rem_address st ...").</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Drawbridge.Agent.Host;
 using Drawbridge.Agent.Nftables;
 using Drawbridge.Contracts;
@@ -20,6 +21,10 @@ internal sealed partial class AgentLoop(ServerClient server, IFirewall firewall,
     private ReceivedState? _current;
     private AgentAppliedReport? _unsentReport;
     private string? _reportedSurvey;
+    private long _lastSurvey;
+
+    /// <summary>Listeners and other firewalls change rarely; listing the whole ruleset every drift tick would be waste.</summary>
+    private static readonly TimeSpan SurveyInterval = TimeSpan.FromSeconds(30);
 
     public async Task RunAsync(string backend, CancellationToken ct)
     {
@@ -137,12 +142,19 @@ internal sealed partial class AgentLoop(ServerClient server, IFirewall firewall,
     }
 
     /// <summary>
-    /// Listeners and other tables change without a new state, so the host is surveyed on the drift timer and a change
-    /// is reported with the version already applied; never on the apply path, where every millisecond delays a grant.
+    /// Listeners and other tables change without a new state, so the host is surveyed from the drift loop (at most every
+    /// <see cref="SurveyInterval"/>) and a change is reported with the version already applied; never on the apply path,
+    /// where every millisecond delays a grant.
     /// </summary>
     private async Task ReportSurveyIfChangedAsync(CancellationToken ct)
     {
+        if (_lastSurvey != 0 && Stopwatch.GetElapsedTime(_lastSurvey) < SurveyInterval)
+        {
+            return;
+        }
+
         // Surveyed outside the lock; recorded under it, and only when no apply report is waiting (never replace one).
+        _lastSurvey = Stopwatch.GetTimestamp();
         var (listening, filters) = await SurveyAsync(ct);
         var survey = Describe(listening, filters);
         await _gate.WaitAsync(ct);

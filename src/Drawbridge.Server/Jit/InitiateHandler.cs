@@ -6,6 +6,7 @@ using Drawbridge.Server.Agents;
 using Drawbridge.Server.Audit;
 using Drawbridge.Server.Bootstrap;
 using Drawbridge.Server.Http;
+using Drawbridge.Server.Machines;
 using Drawbridge.Server.Identity;
 using Drawbridge.Server.Options;
 using Drawbridge.Server.Storage;
@@ -173,7 +174,7 @@ internal sealed class InitiateHandler(
                 continue;
             }
 
-            var machine = await FindMachineAsync(vms[i].Id, ct);
+            var machine = await db.FindByIdAsync(installation, vms[i].Id, ct);
             var access = machine is null ? AccessDecision.NotFound : permissions.Decide(Actions.JitInitiate, caller.Machine(machine));
             if (machine is null || access == AccessDecision.NotFound)
             {
@@ -231,18 +232,6 @@ internal sealed class InitiateHandler(
         }
 
         return (decisions, refused);
-    }
-
-    private async Task<Machine?> FindMachineAsync(string? id, CancellationToken ct)
-    {
-        if (!ArmIds.TryParseVirtualMachine(id, out var sub, out var rg, out var name) || sub != installation.SubscriptionId)
-        {
-            return null;
-        }
-
-        var rgKey = ArmIds.Key(rg);
-        var key = ArmIds.Key(name);
-        return await db.Machines.AsNoTracking().SingleOrDefaultAsync(m => m.ResourceGroup == rgKey && m.NameKey == key, ct);
     }
 
     private static JitPortRule ToRule(JitPolicyPort port) => new(

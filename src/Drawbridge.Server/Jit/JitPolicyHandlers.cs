@@ -6,6 +6,7 @@ using Drawbridge.Server.Audit;
 using Drawbridge.Server.Bootstrap;
 using Drawbridge.Server.Http;
 using Drawbridge.Server.Identity;
+using Drawbridge.Server.Machines;
 using Drawbridge.Server.Options;
 using Drawbridge.Server.Storage;
 using Drawbridge.Validation;
@@ -259,16 +260,14 @@ internal sealed class JitPolicyHandlers(
 
     private async Task<Machine?> ResolveMachineAsync(string? id, string rgKey, string field, ValidationErrors errors, CancellationToken ct)
     {
-        if (!ArmIds.TryParseVirtualMachine(id, out var sub, out var rg, out var vmName))
+        if (!ArmIds.TryParseVirtualMachine(id, out _, out var rg, out var vmName))
         {
             errors.Add(field, $"'{id}' is not a virtual machine id (/subscriptions/{{id}}/resourceGroups/{{rg}}/providers/Microsoft.Compute/virtualMachines/{{name}})");
             return null;
         }
 
-        var nameKey = ArmIds.Key(vmName);
         var rgOfVm = ArmIds.Key(rg);
-        var machine = sub != installation.SubscriptionId ? null
-            : await db.Machines.AsNoTracking().SingleOrDefaultAsync(m => m.ResourceGroup == rgOfVm && m.NameKey == nameKey, ct);
+        var machine = await db.FindByIdAsync(installation, id, ct);
         if (machine is null)
         {
             errors.Add(field, $"virtual machine '{vmName}' does not exist");

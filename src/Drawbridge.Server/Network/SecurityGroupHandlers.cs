@@ -5,6 +5,7 @@ using Drawbridge.Server.Audit;
 using Drawbridge.Server.Bootstrap;
 using Drawbridge.Server.Http;
 using Drawbridge.Server.Identity;
+using Drawbridge.Server.Machines;
 using Drawbridge.Server.Options;
 using Drawbridge.Server.Storage;
 using Drawbridge.Validation;
@@ -227,16 +228,13 @@ internal sealed class SecurityGroupHandlers(
         for (var i = 0; i < vms.Count; i++)
         {
             var field = $"properties.virtualMachines[{i}].id";
-            if (!ArmIds.TryParseVirtualMachine(vms[i]?.Id, out var sub, out var rg, out var vmName))
+            if (!ArmIds.TryParseVirtualMachine(vms[i]?.Id, out _, out _, out var vmName))
             {
                 errors.Add(field, $"'{vms[i]?.Id}' is not a virtual machine id (/subscriptions/{{id}}/resourceGroups/{{rg}}/providers/Microsoft.Compute/virtualMachines/{{name}})");
                 continue;
             }
 
-            var rgKey = ArmIds.Key(rg);
-            var nameKey = ArmIds.Key(vmName);
-            var machine = sub != installation.SubscriptionId ? null
-                : await db.Machines.AsNoTracking().SingleOrDefaultAsync(m => m.ResourceGroup == rgKey && m.NameKey == nameKey, ct);
+            var machine = await db.FindByIdAsync(installation, vms[i].Id, ct);
             var decision = machine is null ? AccessDecision.NotFound : permissions.Decide(Actions.NsgWrite, caller.Machine(machine));
             if (decision == AccessDecision.Forbidden)
             {
