@@ -10,6 +10,7 @@ using Drawbridge.Server.Network;
 using Drawbridge.Server.Options;
 using Drawbridge.Server.Posture;
 using Drawbridge.Server.Storage;
+using Drawbridge.Server.Web;
 using Microsoft.Extensions.Options;
 
 // appsettings.json ships beside the binary; relative paths in settings (the data directory) stay relative to where it is started.
@@ -33,6 +34,7 @@ builder.Services.AddScoped<AuditLog>();
 builder.Services.AddAgents();
 builder.Services.AddJit();
 builder.Services.AddNetwork();
+builder.Services.AddWeb();
 
 var app = builder.Build();
 app.UseDrawbridgeHttp();
@@ -55,6 +57,7 @@ endpoints.MapAssessmentEndpoints();
 endpoints.MapSecurityGroupEndpoints();
 endpoints.MapEffectiveAccessEndpoint();
 endpoints.MapAgentEndpoints();
+endpoints.MapWebEndpoints();
 ((IEndpointRouteBuilder)app).DataSources.EnsureEveryEndpointDeclaresAnAction();
 
 await app.InitializeDrawbridgeAsync();

@@ -7,6 +7,7 @@ namespace Drawbridge.EndToEnd;
 /// Just-in-time access for real: the server, agents enforcing nftables in network namespaces, sshd listening,
 /// and the CLI asking from a client namespace. Each test uses its own host so they do not see each other's grants.
 /// </summary>
+[Collection(LabCollection.Name)]
 public sealed class JitEndToEndTests(Lab lab) : IClassFixture<Lab>
 {
     [Fact]

@@ -18,7 +18,10 @@ public sealed class Lab : IAsyncLifetime
 
     private readonly Dictionary<string, LabProcess> _processes = new(StringComparer.Ordinal);
 
-    public string Prefix { get; } = $"dbe{Environment.ProcessId % 100000}";
+    private static int _labs;
+
+    /// <summary>Unique per lab, so two test classes' labs never share a namespace name.</summary>
+    public string Prefix { get; } = $"dbe{Environment.ProcessId % 100000}{Interlocked.Increment(ref _labs)}";
     public string Root { get; } = FindRoot();
     public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("drawbridge-e2e").FullName;
     public string Artifacts => Environment.GetEnvironmentVariable("DRAWBRIDGE_ARTIFACTS") is { Length: > 0 } a ? a : Path.Combine(Root, "artifacts");
@@ -77,6 +80,13 @@ public sealed class Lab : IAsyncLifetime
 
     public (int Exit, string Output, string Error) RunCliFrom(string ns, params string[] arguments) =>
         Shell.Run("ip", new[] { "netns", "exec", Ns(ns), Cli }.Concat(arguments), ClientEnvironment);
+
+    /// <summary>The CLI as Owner, with <paramref name="input"/> on its standard input (passwords).</summary>
+    public void CheckCli(string input, params string[] arguments)
+    {
+        var (exit, output, error) = Shell.Run("ip", new[] { "netns", "exec", Ns("client"), Cli }.Concat(arguments), ClientEnvironment, input: input);
+        Assert.True(exit == 0, $"drawbridge {string.Join(' ', arguments)} failed ({exit}): {error}{output}");
+    }
 
     /// <summary>A real TCP connect from a lab namespace; a JIT deny drops the SYN, so a closed port times out.</summary>
     public bool CanConnect(string fromNs, string address, int port = 22)
@@ -152,6 +162,13 @@ public sealed class Lab : IAsyncLifetime
 
         throw new InvalidOperationException("Drawbridge.slnx not found above the test binaries");
     }
+}
+
+/// <summary>Classes that build a lab run one after another: two labs at once on two cores would blur the timings they check.</summary>
+[CollectionDefinition(Name)]
+public sealed class LabCollection
+{
+    public const string Name = "lab";
 }
 
 internal static class Requirements

@@ -90,9 +90,10 @@ internal sealed class LabProcess : IDisposable
 internal static class Shell
 {
     /// <summary>Runs a command to completion (bounded by <paramref name="timeout"/>) and returns exit code and output.</summary>
-    public static (int Exit, string Output, string Error) Run(string file, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    public static (int Exit, string Output, string Error) Run(string file, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, TimeSpan? timeout = null,
+        string? input = null)
     {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = input is not null, UseShellExecute = false };
         foreach (var arg in arguments)
         {
             start.ArgumentList.Add(arg);
@@ -104,6 +105,12 @@ internal static class Shell
         }
 
         using var process = Process.Start(start)!;
+        if (input is not null)
+        {
+            process.StandardInput.Write(input);
+            process.StandardInput.Close();
+        }
+
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(timeout ?? TimeSpan.FromSeconds(60)))

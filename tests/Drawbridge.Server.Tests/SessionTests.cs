@@ -73,7 +73,7 @@ public sealed partial class SessionTests : IAsyncLifetime
         Assert.Contains("The form expired", await noToken.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
 
         var offsite = await SignInAsync(_server.Browser(), "erin", Password, "//evil.example/steal");
-        Assert.Equal("/account", offsite.Headers.Location?.OriginalString);
+        Assert.Equal("/", offsite.Headers.Location?.OriginalString);
 
         var audit = (await _server.Owner.GetFromJsonAsync("/api/v1/audit?since=1h", DrawbridgeJson.Wire.ListAuditEventView, ct))!;
         Assert.Equal(["unknown user", "wrong password", "wrong password"], audit.Where(e => e.Action == Actions.UserLogin && e.Result == "Refused").Select(e => e.Reason!).Order());

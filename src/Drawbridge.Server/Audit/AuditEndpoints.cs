@@ -109,7 +109,7 @@ internal static class AuditEndpoints
         }, DrawbridgeJson.Wire.AuditVerification);
     }
 
-    private static AuditEventView ToView(AuditEvent e) => new()
+    public static AuditEventView ToView(AuditEvent e) => new()
     {
         Sequence = e.Sequence,
         TimeUtc = e.TimeUtc,

@@ -61,8 +61,13 @@ internal static class Problems
     /// labelled application/json (as Azure labels it), so the ARM routes under /subscriptions/ say that, and
     /// Drawbridge's own routes say application/problem+json.
     /// </summary>
-    private sealed class ProblemResult(ProblemBody body) : IResult
+    internal sealed class ProblemResult(ProblemBody body) : IResult, IStatusCodeHttpResult
     {
+        /// <summary>For the web pages, which show a refusal or invalid field as HTML instead.</summary>
+        public ProblemBody Body => body;
+
+        public int? StatusCode => body.Status;
+
         public Task ExecuteAsync(HttpContext httpContext)
         {
             var arm = httpContext.Request.Path.StartsWithSegments("/subscriptions", StringComparison.OrdinalIgnoreCase);

@@ -1,9 +1,10 @@
 using System.Security.Claims;
-using System.Text.Encodings.Web;
 using Drawbridge.Authorization;
 using Drawbridge.Server.Audit;
 using Drawbridge.Server.Http;
 using Drawbridge.Server.Storage;
+using Drawbridge.Server.Web.Account;
+using Drawbridge.Server.Web.Shared;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -15,7 +16,7 @@ namespace Drawbridge.Server.Identity;
 /// <summary>
 /// Password sign-in for local users: a session cookie (HttpOnly, SameSite=Strict, 8 hours sliding) after a form post
 /// that carries an antiforgery token. Every unsafe request made with the cookie must carry the token too, so another
-/// site cannot act with someone's session. The web UI builds on these pages.
+/// site cannot act with someone's session. The rest of the web UI is in Web/.
 /// </summary>
 internal static class SessionEndpoints
 {
@@ -66,10 +67,10 @@ internal static class SessionEndpoints
 
     public static IEndpointRouteBuilder MapSessionEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet(LoginPath, (HttpContext http, IAntiforgery antiforgery, string? returnUrl) => LoginPage(http, antiforgery, returnUrl, error: null))
+        app.MapGet(LoginPath, (HttpContext http, IAntiforgery antiforgery, string? returnUrl) => RenderLogin(http, antiforgery, returnUrl, error: null))
             .AllowAnonymous().ExcludeFromDescription();
         app.MapPost(LoginPath, LoginAsync).AllowAnonymous().RequireRateLimiting(RateLimits.Login).ExcludeFromDescription();
-        app.MapGet("/account", AccountPage).AllowAnyCaller("it shows callers only themselves").ExcludeFromDescription();
+        app.MapGet("/account", RenderAccountAsync).AllowAnyCaller("it shows callers only themselves").ExcludeFromDescription();
         app.MapPost("/account/logout", async (HttpContext http) =>
         {
             await http.SignOutAsync(Scheme);
@@ -117,7 +118,7 @@ internal static class SessionEndpoints
         }
         catch (AntiforgeryValidationException)
         {
-            return LoginPage(http, antiforgery, returnUrl, "The form expired. Please try again.", StatusCodes.Status400BadRequest);
+            return RenderLogin(http, antiforgery, returnUrl, "The form expired. Please try again.", StatusCodes.Status400BadRequest);
         }
 
         var name = form["name"].ToString().Trim().ToLowerInvariant();
@@ -133,7 +134,7 @@ internal static class SessionEndpoints
             await db.SaveChangesAsync(ct);
 
             // One message for every reason, so the form does not tell which names exist.
-            return LoginPage(http, antiforgery, returnUrl, "The name or password is not right.", StatusCodes.Status400BadRequest);
+            return RenderLogin(http, antiforgery, returnUrl, "The name or password is not right.", StatusCodes.Status400BadRequest, name);
         }
 
         if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
@@ -144,64 +145,31 @@ internal static class SessionEndpoints
         audit.Record(user.Name, Actions.UserLogin, LoginPath, http.Connection.RemoteIpAddress?.ToString(), AuditLog.Allowed);
         await db.SaveChangesAsync(ct);
         await http.SignInAsync(Scheme, new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, user.Name)], AuthenticationType)));
-        return Results.Redirect(IsLocal(returnUrl) ? returnUrl : "/account");
+        return Results.Redirect(IsLocal(returnUrl) ? returnUrl : "/");
     }
 
-    private static IResult LoginPage(HttpContext http, IAntiforgery antiforgery, string? returnUrl, string? error, int status = StatusCodes.Status200OK)
+    private static IResult RenderLogin(HttpContext http, IAntiforgery antiforgery, string? returnUrl, string? error, int status = StatusCodes.Status200OK, string? name = null)
     {
         var tokens = antiforgery.GetAndStoreTokens(http);
-        var e = HtmlEncoder.Default;
-        var message = error is null ? "" : $"""<p role="alert" id="login-error">{e.Encode(error)}</p>""";
-        var body = $"""
-            <h1>Sign in to Drawbridge</h1>
-            {message}
-            <form method="post" action="{LoginPath}">
-            {AntiforgeryField(tokens)}
-            <input type="hidden" name="returnUrl" value="{e.Encode(IsLocal(returnUrl) ? returnUrl! : "")}">
-            <p><label for="name">User name</label><br><input id="name" name="name" autocomplete="username" required autofocus></p>
-            <p><label for="password">Password</label><br><input id="password" name="password" type="password" autocomplete="current-password" required></p>
-            <p><button type="submit">Sign in</button></p>
-            </form>
-            """;
-        return Page("Sign in", body, status);
+        return WebPage.Render<LoginPage>(new
+        {
+            AntiforgeryField = tokens.FormFieldName,
+            AntiforgeryToken = tokens.RequestToken!,
+            ReturnUrl = IsLocal(returnUrl) ? returnUrl! : "",
+            Name = name,
+            Error = error,
+        }, status);
     }
 
-    private static async Task<IResult> AccountPage(HttpContext http, IAntiforgery antiforgery, CallerPermissions caller, CancellationToken ct)
+    private static async Task<IResult> RenderAccountAsync(HttpContext http, CancellationToken ct)
     {
-        var tokens = antiforgery.GetAndStoreTokens(http);
-        var e = HtmlEncoder.Default;
-        var roles = (await caller.GetAsync(ct)).Roles.Select(r => $"<li>{e.Encode(r.Role.Name)} at <code>{e.Encode(r.Scope.Key)}</code></li>");
-        var body = $"""
-            <h1>Signed in as {e.Encode(caller.Principal)}</h1>
-            <h2>Your roles</h2>
-            <ul>{string.Concat(roles)}</ul>
-            <form method="post" action="/account/logout">
-            {AntiforgeryField(tokens)}
-            <button type="submit">Sign out</button>
-            </form>
-            """;
-        return Page("Account", body);
+        var viewer = await Viewer.LoadAsync(http, ct);
+        var roles = (await viewer.Caller.GetAsync(ct)).Roles.Select(r => (r.Role.Name, r.Scope.Key)).ToList();
+        return WebPage.Render<AccountPage>(new { Viewer = viewer, Roles = roles });
     }
-
-    /// <summary>The frame every page shares; <paramref name="body"/> is HTML whose user-supplied parts are already encoded.</summary>
-    private static IResult Page(string title, string body, int status = StatusCodes.Status200OK) =>
-        Results.Content($"""
-            <!doctype html>
-            <html lang="en">
-            <head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{HtmlEncoder.Default.Encode(title)} · Drawbridge</title></head>
-            <body>
-            <main>
-            {body}
-            </main>
-            </body>
-            </html>
-            """, "text/html; charset=utf-8", statusCode: status);
-
-    private static string AntiforgeryField(AntiforgeryTokenSet tokens) =>
-        $"""<input type="hidden" name="{HtmlEncoder.Default.Encode(tokens.FormFieldName)}" value="{HtmlEncoder.Default.Encode(tokens.RequestToken!)}">""";
 
     /// <summary>Only paths on this server: "//evil.example" and "/\evil.example" are other hosts to a browser.</summary>
-    private static bool IsLocal(string? url) =>
+    public static bool IsLocal(string? url) =>
         !string.IsNullOrEmpty(url) && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\'));
 
     /// <summary>Pages (not the API, ARM or agent routes): these redirect to the sign-in form instead of answering 401.</summary>

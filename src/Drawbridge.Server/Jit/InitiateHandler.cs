@@ -30,13 +30,14 @@ internal sealed class InitiateHandler(
 
     public async Task<IResult> HandleAsync(HttpContext http, string resourceGroup, string location, string name, CancellationToken ct)
     {
-        var scope = ArmIds.JitPolicy(installation.SubscriptionId, resourceGroup, location, name);
         var (body, problem) = await JsonBody.ReadAsync(http.Request, DrawbridgeJson.Wire.JitNetworkAccessPolicyInitiateRequest, ct);
-        if (problem is not null)
-        {
-            return problem;
-        }
+        return problem ?? await HandleAsync(http, resourceGroup, location, name, body!, ct);
+    }
 
+    /// <summary>Initiates <paramref name="body"/>; RBAC is checked here, per machine.</summary>
+    public async Task<IResult> HandleAsync(HttpContext http, string resourceGroup, string location, string name, JitNetworkAccessPolicyInitiateRequest body, CancellationToken ct)
+    {
+        var scope = ArmIds.JitPolicy(installation.SubscriptionId, resourceGroup, location, name);
         var policy = await policies.FindAsync(resourceGroup, location, name, ct);
         if (policy is null)
         {
@@ -47,7 +48,7 @@ internal sealed class InitiateHandler(
         var now = time.GetUtcNow();
         var observed = ClientAddress.Observed(http);
         var errors = new ValidationErrors();
-        var (decisions, refused) = await EvaluateAsync(body!, policy, await caller.GetAsync(ct), observed, now, errors, ct);
+        var (decisions, refused) = await EvaluateAsync(body, policy, await caller.GetAsync(ct), observed, now, errors, ct);
         if (refused is not null)
         {
             return await caller.RefuseAsync(Actions.JitInitiate, ArmIds.VirtualMachine(installation.SubscriptionId, refused.ResourceGroup, refused.Name),
@@ -66,7 +67,7 @@ internal sealed class InitiateHandler(
             Id = Guid.NewGuid(),
             PolicyId = policy.Id,
             Requestor = requestor,
-            Justification = body!.Justification,
+            Justification = body.Justification,
             StartTimeUtc = now,
             ObservedAddress = observed.ToString(),
         };

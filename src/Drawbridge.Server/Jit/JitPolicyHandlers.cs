@@ -62,13 +62,14 @@ internal sealed class JitPolicyHandlers(
 
     public async Task<IResult> PutAsync(HttpContext http, string resourceGroup, string location, string name, CancellationToken ct)
     {
-        var scope = ArmIds.JitPolicy(installation.SubscriptionId, resourceGroup, location, name);
         var (body, problem) = await JsonBody.ReadAsync(http.Request, DrawbridgeJson.Wire.JitNetworkAccessPolicy, ct);
-        if (problem is not null)
-        {
-            return problem;
-        }
+        return problem ?? await PutAsync(http, resourceGroup, location, name, body!, ct);
+    }
 
+    /// <summary>Creates or replaces the policy; the caller has been authorized to write it at its resource group.</summary>
+    public async Task<IResult> PutAsync(HttpContext http, string resourceGroup, string location, string name, JitNetworkAccessPolicy body, CancellationToken ct)
+    {
+        var scope = ArmIds.JitPolicy(installation.SubscriptionId, resourceGroup, location, name);
         var errors = new ValidationErrors();
         if (!ArmIds.IsValidName(name))
         {
@@ -80,7 +81,7 @@ internal sealed class JitPolicyHandlers(
             errors.Add("location", $"'{location}' is not a valid location");
         }
 
-        var vms = body!.Properties?.VirtualMachines;
+        var vms = body.Properties?.VirtualMachines;
         if (vms is null || vms.Count == 0)
         {
             errors.Add("properties.virtualMachines", "at least one virtual machine is required");

@@ -103,7 +103,7 @@ internal sealed class RequestHandlers(
         || request.Grants.Any(g => machines.TryGetValue(g.MachineId, out var m) && permissions.Allows(Actions.JitRequestRead, caller.Machine(m)));
 
     /// <summary>The same rule as <see cref="IsVisible"/>, as a query.</summary>
-    private async Task<IQueryable<AccessRequest>> VisibleAsync(CancellationToken ct)
+    public async Task<IQueryable<AccessRequest>> VisibleAsync(CancellationToken ct)
     {
         var query = db.AccessRequests.AsNoTracking().Include(r => r.Grants);
         var permissions = await caller.GetAsync(ct);
@@ -123,7 +123,7 @@ internal sealed class RequestHandlers(
         return query.Where(r => r.Requestor == name || r.Grants.Any(g => readable.Contains(g.MachineId)));
     }
 
-    private Task<Dictionary<Guid, Machine>> MachinesOfAsync(IEnumerable<AccessRequest> requests, CancellationToken ct)
+    public Task<Dictionary<Guid, Machine>> MachinesOfAsync(IEnumerable<AccessRequest> requests, CancellationToken ct)
     {
         var ids = requests.SelectMany(r => r.Grants).Select(g => g.MachineId).Distinct().ToList();
         return db.Machines.AsNoTracking().Where(m => ids.Contains(m.Id)).ToDictionaryAsync(m => m.Id, ct);

@@ -64,6 +64,10 @@ internal static class MachineEndpoints
         return TypedResults.Json(ToArm(machine, installation, location, jit, time.GetUtcNow()), DrawbridgeJson.Wire.VirtualMachine);
     }
 
+    /// <summary>Online, Offline or Error for an enrolled agent; null when no agent enforces on the machine.</summary>
+    public static string? AgentStatus(Machine m, DateTimeOffset now) =>
+        m.AgentCredentialHash is null ? null : m.AgentLastError is not null ? "Error" : m.AgentLastSeenUtc > now - OfflineAfter ? "Online" : "Offline";
+
     private static VirtualMachine ToArm(Machine m, InstallationContext installation, string location, bool jitEnabled, DateTimeOffset now) => new()
     {
         Id = ArmIds.VirtualMachine(installation.SubscriptionId, m.ResourceGroup, m.Name),
@@ -79,7 +83,7 @@ internal static class MachineEndpoints
             JitEnabled = jitEnabled,
             Agent = m.AgentCredentialHash is null ? null : new MachineAgentStatus
             {
-                Status = m.AgentLastError is not null ? "Error" : m.AgentLastSeenUtc > now - OfflineAfter ? "Online" : "Offline",
+                Status = AgentStatus(m, now),
                 LastSeenUtc = m.AgentLastSeenUtc,
                 DesiredVersion = m.StateVersion,
                 AppliedVersion = m.AppliedVersion,
