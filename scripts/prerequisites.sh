@@ -7,6 +7,7 @@
 #   nodejs, npm            Azure's JavaScript SDKs, driving the server in tests/azure-sdk
 #   python3-azure          Azure's Python SDKs (Debian's build), the same
 #   openssl                the test certificate authority for those HTTPS tests
+#   chromium, fonts-liberation  Debian's browser, driven by Playwright in the web UI tests (no browser download)
 set -euo pipefail
 
 missing=()
@@ -20,6 +21,8 @@ command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ -d /usr/lib/python3/dist-packages/azure/mgmt/security ] || missing+=(python3-azure)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -d /usr/share/fonts/truetype/liberation ] || missing+=(fonts-liberation)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

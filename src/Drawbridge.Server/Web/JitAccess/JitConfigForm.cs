@@ -159,8 +159,8 @@ public sealed partial class JitConfigForm
             ? JitDuration.ToIso(TimeSpan.FromMinutes(Math.Round(hours * 60)))
             : JitDuration.TryParse(text, out var span) ? JitDuration.ToIso(span) : null;
 
-    /// <summary>properties.virtualMachines[machine].ports[row].field, or properties.virtualMachines[machine].field.</summary>
-    [GeneratedRegex(@"^properties\.virtualMachines\[(\d+)\](?:\.ports\[(\d+)\]\.(\w+)|\.(\w+))?$")]
+    /// <summary>properties.virtualMachines[machine].ports[row].field (or one item of a list field), or properties.virtualMachines[machine].field.</summary>
+    [GeneratedRegex(@"^properties\.virtualMachines\[(\d+)\](?:\.ports\[(\d+)\]\.(\w+)(?:\[\d+\])?|\.(\w+))?$")]
     private static partial Regex ApiPath();
 
     [GeneratedRegex(@"[\s,;]+")]

@@ -86,6 +86,7 @@ public sealed partial class ConnectForm
 
     public static string Value(TimeSpan duration) => JitDuration.ToIso(duration);
 
-    [GeneratedRegex(@"^virtualMachines\[0\]\.ports\[\d+\]\.(\w+)$")]
+    /// <summary>virtualMachines[0].ports[any].field, or one item of a list field.</summary>
+    [GeneratedRegex(@"^virtualMachines\[0\]\.ports\[\d+\]\.(\w+)(?:\[\d+\])?$")]
     private static partial Regex PortPath();
 }
