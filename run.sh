@@ -46,6 +46,13 @@ for _ in $(seq 1 120); do
 done
 "$cli" login --server http://127.0.0.1:5080 --token "$owner" >/dev/null
 
+# A web UI account (Owner) the first time; its password stays in data/admin.password.
+if [ ! -s data/admin.password ]; then
+  (umask 077; head -c 18 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' > data/admin.password)
+  "$cli" user add admin --password-stdin < data/admin.password >/dev/null
+  "$cli" role assign admin Owner >/dev/null
+fi
+
 if [ "$lab" = yes ]; then
   mkdir -p data/lab
   token=$("$cli" enroll-token create --uses 3 2>/dev/null)
@@ -69,13 +76,17 @@ fi
 cat <<TEXT
 
 Drawbridge is running on http://127.0.0.1:5080 (SQLite in $root/data).
+  web UI:           http://127.0.0.1:5080   user admin, password in $root/data/admin.password
   owner API token:  $root/data/owner.token   (this shell's CLI is logged in: $cli)
   add a machine:    $cli enroll-token create   then on the host: drawbridge-agent enroll --server URL --token TOKEN
 TEXT
 if [ "$lab" = yes ]; then
   cat <<TEXT
 
-Demo lab: lab-h1, lab-h2, lab-h3 run real agents and sshd; port 22 is closed until you ask. Try, in another shell:
+Demo lab: lab-h1, lab-h2, lab-h3 run real agents and sshd; port 22 is closed until you ask. In a browser on this
+machine open http://198.18.0.1:5080 (your address on the lab network), request access on a lab host, then
+  ssh -i $root/data/lab/id_ed25519 -o StrictHostKeyChecking=no root@198.18.0.11
+Or, in another shell:
   $root/data/lab/drawbridge vm list
   $root/data/lab/drawbridge ssh lab-h1 --duration 10m -- -i $root/data/lab/id_ed25519 -o StrictHostKeyChecking=no -l root
   $root/data/lab/drawbridge requests list --active
