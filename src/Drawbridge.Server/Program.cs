@@ -47,6 +47,11 @@ app.UseRateLimiter();
 var endpoints = app.MapGroup("").RequireAuthorization().AddEndpointFilter<ScopeAuthorizationFilter>();
 endpoints.MapAdminEndpoints();
 endpoints.MapSessionEndpoints();
+if (options.Oidc.WebSignIn)
+{
+    endpoints.MapOidcSignIn();
+}
+
 endpoints.MapTokenEndpoints();
 endpoints.MapUserEndpoints();
 endpoints.MapRoleAssignmentEndpoints();

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using Drawbridge.Contracts;
+using Drawbridge.Tests;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -96,6 +97,74 @@ public sealed class OidcTests : IAsyncLifetime
         var settings = new Dictionary<string, string?> { ["Drawbridge:Oidc:JwksFile"] = _jwksFile, [key] = value };
         var error = await Assert.ThrowsAnyAsync<Exception>(async () => await (await StartAsync(settings)).DisposeAsync());
         Assert.Contains("Drawbridge:Oidc", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WebSignIn_CodeFlowWithPkce_EndsInASessionForTheTokensPrincipal_RefusalsSayWhyAndSignNobodyIn()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var idp = await TestIdentityProvider.StartAsync("drawbridge-web");
+        await using var server = await StartAsync(new()
+        {
+            ["Drawbridge:Oidc:Issuer"] = idp.Issuer,
+            ["Drawbridge:Oidc:JwksUrl"] = idp.JwksUrl,
+            ["Drawbridge:Oidc:WebClientId"] = idp.ClientId,
+            ["Drawbridge:Oidc:WebDisplayName"] = "Test IdP",
+        });
+
+        // The browser's cookies and the provider's tokens live on the wall clock.
+        server.Time.SetUtcNow(DateTimeOffset.UtcNow);
+
+        // No local user row: a role assignment to the name the provider vouches for is enough.
+        await Responses.CreatedAsync(await server.Owner.PostAsync("/api/v1/role-assignments", TestServer.Json("""{"principal":"dave@example.com","role":"SecurityReader"}"""), ct));
+        var browser = server.Browser();
+        Assert.Contains("Sign in with Test IdP", await browser.GetStringAsync("/account/login", ct), StringComparison.Ordinal);
+
+        idp.NextUser = "Dave@Example.com";
+        var landed = await SignInThroughAsync(browser, "/requests");
+        Assert.True(landed.StatusCode == HttpStatusCode.OK, await landed.Content.ReadAsStringAsync(ct));
+        Assert.Contains("content=\"0;url=/requests\"", await landed.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        var page = await browser.GetAsync("/requests", ct);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("Signed in as <a href=\"/account\">dave@example.com</a>", await page.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        var me = (await browser.GetFromJsonAsync("/api/v1/whoami", DrawbridgeJson.Wire.WhoAmI, ct))!;
+        Assert.Equal(("dave@example.com", "cookie", "SecurityReader"), (me.Principal, me.AuthenticatedBy, Assert.Single(me.Roles).Role));
+        Assert.Equal(1, idp.Redeemed);
+
+        // The provider refuses: the sign-in page says so, and nobody is signed in.
+        idp.NextUser = null;
+        var declined = await SignInThroughAsync(server.Browser(), "/");
+        Assert.Equal(HttpStatusCode.BadRequest, declined.StatusCode);
+        Assert.Contains("Sign-in with Test IdP did not succeed", await declined.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+
+        // A disabled local user of that name ends the live session and cannot sign in again.
+        await Responses.CreatedAsync(await server.Owner.PostAsync("/api/v1/users", TestServer.Json("""{"name":"dave@example.com"}"""), ct));
+        Assert.Equal(HttpStatusCode.OK, (await server.Owner.PostAsync("/api/v1/users/dave@example.com/disable", null, ct)).StatusCode);
+        var ended = await browser.GetAsync("/requests", ct);
+        Assert.Equal((HttpStatusCode.Redirect, "/account/login"), (ended.StatusCode, ended.Headers.Location?.AbsolutePath));
+        idp.NextUser = "dave@example.com";
+        var disabled = await SignInThroughAsync(server.Browser(), "/");
+        Assert.Equal(HttpStatusCode.BadRequest, disabled.StatusCode);
+        Assert.Contains("disabled", await disabled.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+
+        var audit = (await server.Owner.GetFromJsonAsync("/api/v1/audit?since=1h", DrawbridgeJson.Wire.ListAuditEventView, ct))!
+            .Where(e => e.Action == Authorization.Actions.UserLogin).Select(e => (e.Actor, e.Result)).ToList();
+        Assert.Contains(("dave@example.com", "Allowed"), audit);
+        Assert.Contains(("anonymous", "Refused"), audit);
+    }
+
+    /// <summary>Follows the sign-in redirects between Drawbridge (in memory) and the provider (real HTTP), as a browser would.</summary>
+    private static async Task<HttpResponseMessage> SignInThroughAsync(HttpClient browser, string returnUrl)
+    {
+        using var network = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        var response = await browser.GetAsync($"/account/login/oidc?returnUrl={Uri.EscapeDataString(returnUrl)}");
+        for (var hops = 0; hops < 6 && (int)response.StatusCode is >= 300 and < 400; hops++)
+        {
+            var next = new Uri(browser.BaseAddress!, response.Headers.Location!);
+            response = next.Authority == browser.BaseAddress!.Authority ? await browser.GetAsync(next.PathAndQuery) : await network.GetAsync(next);
+        }
+
+        return response;
     }
 
     private static Task<TestServer> StartAsync(Dictionary<string, string?> settings)

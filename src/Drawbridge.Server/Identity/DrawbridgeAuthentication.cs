@@ -30,6 +30,11 @@ internal static class DrawbridgeAuthentication
             builder.AddOidc(oidc);
         }
 
+        if (oidc.WebSignIn)
+        {
+            builder.AddOidcSignIn(oidc);
+        }
+
         return builder;
     }
 }

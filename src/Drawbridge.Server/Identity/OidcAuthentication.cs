@@ -52,13 +52,7 @@ internal static class OidcAuthentication
         {
             OnTokenValidated = async context =>
             {
-                // Principals are lower case everywhere; a disabled local user with the same name is shut out here too.
-                var name = context.Principal?.FindFirstValue(oidc.NameClaim)?.ToLowerInvariant();
-                var db = context.HttpContext.RequestServices.GetRequiredService<DrawbridgeDbContext>();
-                var refusal = string.IsNullOrEmpty(name) || name.Length > Principals.MaxLength || name.StartsWith("agent:", StringComparison.Ordinal)
-                    ? $"the token has no usable '{oidc.NameClaim}' claim"
-                    : await db.Users.AnyAsync(u => u.Name == name && u.DisabledUtc != null, context.HttpContext.RequestAborted) ? $"user '{name}' is disabled"
-                    : null;
+                var (name, refusal) = await PrincipalAsync(context.HttpContext, context.Principal, oidc);
                 if (refusal is not null)
                 {
                     // A failure raised here does not pass through OnAuthenticationFailed, so it is audited here.
@@ -77,6 +71,21 @@ internal static class OidcAuthentication
                 await Http.Problems.Unauthorized("A valid bearer token is required (Authorization: Bearer <token>).").ExecuteAsync(context.HttpContext);
             },
         };
+    }
+
+    /// <summary>
+    /// The principal an OIDC token names, or why it cannot be one. Principals are lower case everywhere; a disabled
+    /// local user with the same name is shut out here too.
+    /// </summary>
+    public static async Task<(string? Name, string? Refusal)> PrincipalAsync(HttpContext http, ClaimsPrincipal? token, OidcOptions oidc)
+    {
+        var name = token?.FindFirstValue(oidc.NameClaim)?.ToLowerInvariant();
+        var db = http.RequestServices.GetRequiredService<DrawbridgeDbContext>();
+        var refusal = string.IsNullOrEmpty(name) || name.Length > Principals.MaxLength || name.StartsWith("agent:", StringComparison.Ordinal)
+            ? $"the token has no usable '{oidc.NameClaim}' claim"
+            : await db.Users.AnyAsync(u => u.Name == name && u.DisabledUtc != null, http.RequestAborted) ? $"user '{name}' is disabled"
+            : null;
+        return (refusal is null ? name : null, refusal);
     }
 
     private static async Task AuditFailureAsync(HttpContext http, string reason)

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Drawbridge.Authorization;
 using Drawbridge.Server.Audit;
 using Drawbridge.Server.Http;
+using Drawbridge.Server.Options;
 using Drawbridge.Server.Storage;
 using Drawbridge.Server.Web.Account;
 using Drawbridge.Server.Web.Shared;
@@ -10,6 +11,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Drawbridge.Server.Identity;
 
@@ -40,12 +42,16 @@ internal static class SessionEndpoints
             o.LoginPath = LoginPath;
             o.Events = new CookieAuthenticationEvents
             {
-                // A disabled or removed user's session ends at their next request.
+                // A disabled or removed user's session ends at their next request. One that came through the OIDC
+                // provider needs no local row, but a disabled one ends it too.
                 OnValidatePrincipal = async context =>
                 {
                     var name = context.Principal?.Identity?.Name;
+                    var viaProvider = context.Principal?.HasClaim(c => c.Type == OidcSignIn.ProviderClaim) == true;
                     var db = context.HttpContext.RequestServices.GetRequiredService<DrawbridgeDbContext>();
-                    if (name is null || !await db.Users.AnyAsync(u => u.Name == name && u.DisabledUtc == null, context.HttpContext.RequestAborted))
+                    var users = db.Users.Where(u => u.Name == name);
+                    if (name is null || !await (viaProvider ? users.AllAsync(u => u.DisabledUtc == null, context.HttpContext.RequestAborted)
+                        : users.AnyAsync(u => u.DisabledUtc == null, context.HttpContext.RequestAborted)))
                     {
                         context.RejectPrincipal();
                         await context.HttpContext.SignOutAsync(Scheme);
@@ -67,7 +73,7 @@ internal static class SessionEndpoints
 
     public static IEndpointRouteBuilder MapSessionEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet(LoginPath, (HttpContext http, IAntiforgery antiforgery, string? returnUrl) => RenderLogin(http, antiforgery, returnUrl, error: null))
+        app.MapGet(LoginPath, (HttpContext http, string? returnUrl) => RenderLogin(http, returnUrl, error: null))
             .AllowAnonymous().ExcludeFromDescription();
         app.MapPost(LoginPath, LoginAsync).AllowAnonymous().RequireRateLimiting(RateLimits.Login).ExcludeFromDescription();
         app.MapGet("/account", RenderAccountAsync).AllowAnyCaller("it shows callers only themselves").ExcludeFromDescription();
@@ -118,7 +124,7 @@ internal static class SessionEndpoints
         }
         catch (AntiforgeryValidationException)
         {
-            return RenderLogin(http, antiforgery, returnUrl, "The form expired. Please try again.", StatusCodes.Status400BadRequest);
+            return RenderLogin(http, returnUrl, "The form expired. Please try again.", StatusCodes.Status400BadRequest);
         }
 
         var name = form["name"].ToString().Trim().ToLowerInvariant();
@@ -134,7 +140,7 @@ internal static class SessionEndpoints
             await db.SaveChangesAsync(ct);
 
             // One message for every reason, so the form does not tell which names exist.
-            return RenderLogin(http, antiforgery, returnUrl, "The name or password is not right.", StatusCodes.Status400BadRequest, name);
+            return RenderLogin(http, returnUrl, "The name or password is not right.", StatusCodes.Status400BadRequest, name);
         }
 
         if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
@@ -148,9 +154,10 @@ internal static class SessionEndpoints
         return Results.Redirect(IsLocal(returnUrl) ? returnUrl : "/");
     }
 
-    private static IResult RenderLogin(HttpContext http, IAntiforgery antiforgery, string? returnUrl, string? error, int status = StatusCodes.Status200OK, string? name = null)
+    public static IResult RenderLogin(HttpContext http, string? returnUrl, string? error, int status = StatusCodes.Status200OK, string? name = null)
     {
-        var tokens = antiforgery.GetAndStoreTokens(http);
+        var tokens = http.RequestServices.GetRequiredService<IAntiforgery>().GetAndStoreTokens(http);
+        var oidc = http.RequestServices.GetRequiredService<IOptions<DrawbridgeOptions>>().Value.Oidc;
         return WebPage.Render<LoginPage>(new
         {
             AntiforgeryField = tokens.FormFieldName,
@@ -158,6 +165,7 @@ internal static class SessionEndpoints
             ReturnUrl = IsLocal(returnUrl) ? returnUrl! : "",
             Name = name,
             Error = error,
+            SingleSignOn = oidc.WebSignIn ? oidc.WebDisplayName : null,
         }, status);
     }
 

@@ -91,7 +91,21 @@ internal sealed class OidcOptions
     /// <summary>The claim that names the principal (role assignments refer to it), lower-cased.</summary>
     public string NameClaim { get; set; } = "preferred_username";
 
+    /// <summary>
+    /// Sign-in to the web UI through the provider (authorization code flow with PKCE) as this client; the provider's
+    /// discovery document is read from the issuer. Without it, OIDC is for bearer tokens only.
+    /// </summary>
+    public string? WebClientId { get; set; }
+
+    /// <summary>For providers that require a confidential client; PKCE is used either way.</summary>
+    public string? WebClientSecret { get; set; }
+
+    /// <summary>The provider's name on the sign-in button ("Sign in with ...").</summary>
+    public string WebDisplayName { get; set; } = "single sign-on";
+
     public bool Enabled => !string.IsNullOrEmpty(Issuer);
+
+    public bool WebSignIn => Enabled && !string.IsNullOrEmpty(WebClientId);
 }
 
 internal sealed class ValidateDrawbridgeOptions : IValidateOptions<DrawbridgeOptions>
@@ -145,8 +159,7 @@ internal sealed class ValidateDrawbridgeOptions : IValidateOptions<DrawbridgeOpt
             {
                 errors.Add("Drawbridge:Oidc needs exactly one of JwksUrl and JwksFile.");
             }
-            else if (options.Oidc.JwksUrl is { Length: > 0 } url && (!Uri.TryCreate(url, UriKind.Absolute, out var uri)
-                || (uri.Scheme != Uri.UriSchemeHttps && !(uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback))))
+            else if (options.Oidc.JwksUrl is { Length: > 0 } url && !IsHttpsOrLoopback(url))
             {
                 errors.Add("Drawbridge:Oidc:JwksUrl must be an https URL (http only on loopback).");
             }
@@ -154,6 +167,15 @@ internal sealed class ValidateDrawbridgeOptions : IValidateOptions<DrawbridgeOpt
             {
                 errors.Add($"Drawbridge:Oidc:JwksFile '{file}' does not exist.");
             }
+
+            if (options.Oidc.WebSignIn && !IsHttpsOrLoopback(options.Oidc.Issuer!))
+            {
+                errors.Add("Drawbridge:Oidc:Issuer must be an https URL for web sign-in (its discovery document is read from it; http only on loopback).");
+            }
+        }
+        else if (!string.IsNullOrEmpty(options.Oidc.WebClientId))
+        {
+            errors.Add("Drawbridge:Oidc:WebClientId needs Drawbridge:Oidc:Issuer (and Audience, JwksUrl or JwksFile).");
         }
 
         foreach (var proxy in options.TrustedProxies)
@@ -166,4 +188,7 @@ internal sealed class ValidateDrawbridgeOptions : IValidateOptions<DrawbridgeOpt
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
+
+    private static bool IsHttpsOrLoopback(string url) => Uri.TryCreate(url, UriKind.Absolute, out var uri)
+        && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback));
 }
