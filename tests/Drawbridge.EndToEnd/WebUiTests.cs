@@ -74,7 +74,6 @@ public sealed class WebUiTests(BrowserLab fixture) : IClassFixture<BrowserLab>
         var page = await SignInAsync("ada", AdminPassword, screenshot: "sign-in");
 
         await Expect(page.Locator("#count-unhealthy")).Not.ToHaveTextAsync("0");
-        await SaveAsync(page, "overview");
         await page.GetByRole(AriaRole.Link, new() { Name = "Recommendations" }).ClickAsync();
         var row = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "h5" });
         await Expect(row).ToContainTextAsync("Unhealthy");
@@ -141,6 +140,11 @@ public sealed class WebUiTests(BrowserLab fixture) : IClassFixture<BrowserLab>
         await Expect(revoked).ToContainTextAsync("Allowed");
         await Expect(revoked).ToContainTextAsync("1 grant(s) revoked");
         await SaveAsync(page, "activity-log");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Overview" }).ClickAsync();
+        await Expect(page.Locator("#count-week")).Not.ToHaveTextAsync("0");
+        await Expect(page.Locator("#grants-per-machine")).ToContainTextAsync("h4");
+        await SaveAsync(page, "overview");
     }
 
     [Fact]

@@ -92,9 +92,11 @@ public sealed class OidcTests : IAsyncLifetime
     [InlineData("Drawbridge:Oidc:Audience", "")]
     [InlineData("Drawbridge:Oidc:JwksUrl", "http://idp.example.test/jwks")]
     [InlineData("Drawbridge:Oidc:JwksFile", "/nonexistent/jwks.json")]
-    public async Task BadSettings_StopTheServerWithAClearMessage(string key, string value)
+    [InlineData("Drawbridge:Oidc:WebClientId", "drawbridge-web", "http://idp.example.test")]
+    [InlineData("Drawbridge:Oidc:WebClientId", "drawbridge-web", "")]
+    public async Task BadSettings_StopTheServerWithAClearMessage(string key, string value, string issuer = Issuer)
     {
-        var settings = new Dictionary<string, string?> { ["Drawbridge:Oidc:JwksFile"] = _jwksFile, [key] = value };
+        var settings = new Dictionary<string, string?> { ["Drawbridge:Oidc:JwksFile"] = _jwksFile, ["Drawbridge:Oidc:Issuer"] = issuer, [key] = value };
         var error = await Assert.ThrowsAnyAsync<Exception>(async () => await (await StartAsync(settings)).DisposeAsync());
         Assert.Contains("Drawbridge:Oidc", error.ToString(), StringComparison.Ordinal);
     }
