@@ -116,6 +116,24 @@ public abstract partial class WebPagesTests(ITestDatabase database) : IAsyncLife
     }
 
     [Fact]
+    public async Task JitConfiguration_WithAnImportedMachine_ChangesNoMachineAndSaysWhy()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        Assert.Equal(HttpStatusCode.OK, (await _server.Owner.PostAsync("/api/v1/inventory/import",
+            TestServer.Json("""{"source":"Azure","machines":[{"resourceGroup":"default","name":"vm-azure"}]}"""), ct)).StatusCode);
+        var ada = await SignInAsync("ada");
+        var unsupported = await ada.GetStringAsync("/jit?tab=Unsupported", ct);
+        Assert.Contains("Imported from Azure", unsupported, StringComparison.Ordinal);
+
+        var form = await ada.GetStringAsync("/jit/configure?vm=default/h2&vm=default/vm-azure", ct);
+        var post = await PostAsync(ada, "/jit/configure", form, ("vm", "default/h2"), ("vm", "default/vm-azure"), ("ports[0].number", "22"),
+            ("ports[0].protocol", "TCP"), ("ports[0].source", "request"), ("ports[0].maxTime", "3"));
+        Assert.Equal(HttpStatusCode.BadRequest, post.StatusCode);
+        Assert.Contains("Nothing was saved.", await post.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        Assert.Empty(await JitPortsAsync("h2"));
+    }
+
+    [Fact]
     public async Task Connect_RequestsForTheObservedAddress_BadSourceIsExplained_RevokeEndsIt()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -50,15 +50,20 @@ internal static class JitConfigHandler
             return Page(viewer, machines, form, StatusCodes.Status400BadRequest);
         }
 
+        // Every machine must be able to take JIT before any is changed.
+        foreach (var unsupported in machines.Where(m => m.UnsupportedReason is not null))
+        {
+            form.Errors.Add(FormErrors.Form, $"{unsupported.Machine.Name}: {unsupported.UnsupportedReason}");
+        }
+
+        if (form.Errors.Any)
+        {
+            return Page(viewer, machines, form, StatusCodes.Status400BadRequest);
+        }
+
         var saved = new List<string>();
         foreach (var machine in machines)
         {
-            if (machine.UnsupportedReason is { } why)
-            {
-                form.Errors.Add(FormErrors.Form, $"{machine.Machine.Name}: {why}");
-                return Page(viewer, machines, form, StatusCodes.Status400BadRequest, saved);
-            }
-
             var outcome = await editor.SetAsync(http, machine.Machine, ports, ct);
             if (outcome.Result is Problems.ProblemResult { Body.Status: StatusCodes.Status400BadRequest })
             {
