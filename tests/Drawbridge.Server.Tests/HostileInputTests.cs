@@ -1,8 +1,10 @@
 using System.Net;
 using System.Text;
 using Drawbridge.Contracts;
+using Drawbridge.Jit;
 using FsCheck;
 using FsCheck.Fluent;
+using Microsoft.EntityFrameworkCore;
 
 namespace Drawbridge.Server.Tests;
 
@@ -25,6 +27,15 @@ public sealed class HostileInputTests : IAsyncLifetime
         "\"0.0.0.0/0\"", "\"::/0\"", "\"10.0.0.0/33\"", "\"256.1.1.1\"", "\"fe80::1%eth0\"", "\"P100Y\"", "\"PT0S\"", "\"-PT1H\"",
         "\"PT99999999999H\"", "\"2020-01-01T00:00:00Z\"", "\"9999-12-31T23:59:59Z\"", "\"TCP\"", "\"ICMP\"",
         "[\"10.0.0.0/8\",\"x\"]", "[null]", "[null,null]", "[[[[[[[[[[[]]]]]]]]]]]", $"\"{new string('a', 5000)}\"",
+    ];
+
+    /// <summary>What people type into the pages' fields and query strings, at its worst.</summary>
+    private static readonly string[] NastyFormValues =
+    [
+        "", " ", "-1", "0", "65536", "99999999999999999999", "1e309", "NaN", "1.5", "0.0001", "10001", "PT99999999999H", "P100Y", "-PT1H", "7d", "999999d",
+        "*", "0.0.0.0/0", "10.0.0.0/33", "fe80::1%eth0", "../../etc", "default/h1", "default/h1/x", "/", "//evil.example", "h1", "日本語", "💥",
+        "<script>x</script>", "=cmd", "live", "ended", "csv", "json", "xml", "Unhealthy", "NotApplicable", "5", "Configured", "Unsupported", "request", "list",
+        new string('a', 5000),
     ];
 
     public async ValueTask InitializeAsync()
@@ -97,6 +108,78 @@ public sealed class HostileInputTests : IAsyncLifetime
         Prop.ForAll(paths.ToArbitrary(), input => Check(input.Item1, input.Item2, input.Item3))
             .Check(Config.QuickThrowOnFailure.WithMaxTest(Runs));
     }
+
+    [Fact]
+    public async Task HostilePagesAndForms_EveryFieldWithEveryNastyValue_NeverFail_AndRefusalsChangeNothing()
+    {
+        // Signed in with a session as the Owner, so every page and form is reachable and only the input is wrong.
+        var ct = TestContext.Current.CancellationToken;
+        await Responses.CreatedAsync(await _server.Owner.PostAsync("/api/v1/users", TestServer.Json("""{"name":"web","password":"long-enough-password"}"""), ct));
+        await Responses.CreatedAsync(await _server.Owner.PostAsync("/api/v1/role-assignments", TestServer.Json("""{"principal":"web","role":"Owner"}"""), ct));
+        var browser = _server.Browser();
+        var login = await browser.GetStringAsync("/account/login", ct);
+        using (var signIn = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = FormToken(login), ["name"] = "web", ["password"] = "long-enough-password",
+        }))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, (await browser.PostAsync("/account/login", signIn, ct)).StatusCode);
+        }
+
+        var token = FormToken(await browser.GetStringAsync("/jit", ct));
+
+        // Every field each page or form reads, with every nasty value: a small, fixed domain, so all of it, not a sample.
+        (string Path, string[] Fields)[] pages =
+        [
+            ("/recommendations", ["state"]), ("/jit", ["tab"]), ("/jit/configure", ["vm"]),
+            ("/requests", ["since", "machine", "requestor", "state", "format"]), ("/activity", ["since", "actor", "action", "result", "format"]),
+        ];
+        (string Path, string[] Fields)[] forms =
+        [
+            ("/jit/configure", ["vm", "ports[0].number", "ports[0].protocol", "ports[0].source", "ports[0].sources", "ports[0].maxTime", "remove", "add"]),
+            ("/jit/remove", ["vm"]), ("/machines/default/h1/connect", ["port", "duration", "source", "cidr", "justification"]),
+            ($"/requests/{Guid.Empty}/revoke", ["returnUrl"]), ("/requests/x/revoke", ["returnUrl"]),
+        ];
+        var requests = 0;
+        foreach (var value in NastyFormValues)
+        {
+            var escaped = Uri.EscapeDataString(value);
+            foreach (var get in pages.SelectMany(p => p.Fields.Select(f => $"{p.Path}?{f}={escaped}")).Append($"/machines/{escaped}/{escaped}"))
+            {
+                using var response = await browser.GetAsync(get, ct);
+                Assert.True((int)response.StatusCode < 500, $"GET {get} -> {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
+                requests++;
+            }
+
+            foreach (var (path, field) in forms.SelectMany(f => f.Fields.Select(field => (f.Path, field))))
+            {
+                var before = await StoreSnapshot.TakeAsync(_server);
+                using var body = new FormUrlEncodedContent(new Dictionary<string, string>
+                {
+                    ["__RequestVerificationToken"] = token, ["vm"] = "default/h1", ["ports[0].number"] = "22", ["ports[0].protocol"] = "TCP",
+                    ["ports[0].source"] = "request", ["ports[0].maxTime"] = "3", ["port"] = "22", ["duration"] = "PT1H", ["source"] = "mine", [field] = value,
+                });
+                using var response = await browser.PostAsync(path, body, ct);
+                Assert.True((int)response.StatusCode < 500, $"POST {path} {field}={value} -> {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
+                if ((int)response.StatusCode >= 400)
+                {
+                    Assert.Equal(before, await StoreSnapshot.TakeAsync(_server));
+                }
+                else
+                {
+                    // An accepted form is a legitimate change; keep h1 protected, with no live grant, for the next one.
+                    await _server.EnableJitAsync("h1");
+                    await _server.DbAsync(db => db.Grants.ExecuteUpdateAsync(s => s.SetProperty(g => g.Status, GrantStatus.Revoked), ct));
+                }
+                requests++;
+            }
+        }
+
+        Assert.True(requests > 1000, $"{requests} requests");
+    }
+
+    private static string FormToken(string html) =>
+        WebUtility.HtmlDecode(System.Text.RegularExpressions.Regex.Match(html, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value);
 
     private void Check(string method, string path, string body)
     {
