@@ -62,6 +62,9 @@ public abstract class AuditAndTokenTests(ITestDatabase database) : IAsyncLifetim
         var lines = await _server.Owner.GetStringAsync("/api/v1/audit?format=jsonl", ct);
         Assert.All(lines.TrimEnd('\n').Split('\n'), line => Assert.NotNull(System.Text.Json.JsonSerializer.Deserialize(line, DrawbridgeJson.Wire.AuditEventView)));
         await Problem.AssertAsync(await _server.Owner.GetAsync("/api/v1/audit?since=yesterdayish", ct), HttpStatusCode.BadRequest, "since");
+        // Further back than a clock reaches was a 500 (the subtraction overflowed).
+        await Problem.AssertAsync(await _server.Owner.GetAsync("/api/v1/audit?since=999999d", ct), HttpStatusCode.BadRequest, "since");
+        Assert.Equal(HttpStatusCode.OK, (await _server.Owner.GetAsync("/api/v1/audit?since=36500d&limit=1", ct)).StatusCode);
         var requester = _server.Client(await _server.CreateUserTokenAsync("alice", "JitRequester"));
         await Problem.AssertAsync(await requester.GetAsync("/api/v1/audit", ct), HttpStatusCode.Forbidden);
         var refused = await _server.Owner.GetFromJsonAsync("/api/v1/audit?actor=alice", DrawbridgeJson.Wire.ListAuditEventView, ct);

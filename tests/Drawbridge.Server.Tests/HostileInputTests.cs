@@ -89,7 +89,7 @@ public sealed class HostileInputTests : IAsyncLifetime
         // No %00 in paths: Kestrel refuses such a request line before the app runs (and TestServer cannot send one).
         var segments = Gen.Elements("..", "%2e%2e", "x%2Fy", "%ff%fe", "日本", new string('a', 300), "default", "DEFAULT", "h1", "%20", "a.b-c_d", "*");
         var queries = Gen.Elements("", "?api-version=2020-01-01", "?api-version=2024-05-01", "?api-version=", "?api-version=2020-01-01&api-version=x", "?api-version=1999-01-01",
-            "?api-version=2020-01-01&active=maybe", "?since=%00", "?limit=-5", "?limit=99999999999", "?after=abc", "?after=-1", "?format=xml");
+            "?api-version=2020-01-01&active=maybe", "?since=%00", "?since=999999d", "?limit=-5", "?limit=99999999999", "?after=abc", "?after=-1", "?format=xml");
         var paths =
             from template in Gen.Elements(
                 "/subscriptions/{0}/resourceGroups/{1}/providers/Microsoft.Security/locations/{2}/jitNetworkAccessPolicies/{3}",

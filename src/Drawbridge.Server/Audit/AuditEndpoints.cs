@@ -3,7 +3,6 @@ using System.Text.Json;
 using Drawbridge.Audit;
 using Drawbridge.Authorization;
 using Drawbridge.Contracts;
-using Drawbridge.Jit;
 using Drawbridge.Server.Http;
 using Drawbridge.Server.Identity;
 using Drawbridge.Server.Storage;
@@ -32,20 +31,12 @@ internal static class AuditEndpoints
         var query = db.AuditEvents.AsNoTracking();
         if (since is not null)
         {
-            // An instant (2026-11-23T10:00:00Z) or a duration back from now (1h, PT30M).
-            if (DateTimeOffset.TryParse(since, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var instant))
+            if (!SinceQuery.TryParse(since, time.GetUtcNow(), out var from))
             {
-                query = query.Where(e => e.TimeUtc >= instant.ToUniversalTime());
+                return Problems.Validation("since", SinceQuery.Expected(since));
             }
-            else if (JitDuration.TryParse(since, out var back))
-            {
-                var from = time.GetUtcNow() - back;
-                query = query.Where(e => e.TimeUtc >= from);
-            }
-            else
-            {
-                return Problems.Validation("since", $"'{since}' is neither a time (2026-11-23T10:00:00Z) nor a duration (1h)");
-            }
+
+            query = query.Where(e => e.TimeUtc >= from);
         }
 
         if (actor is not null)

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Drawbridge.Contracts;
-using Drawbridge.Jit;
 using Drawbridge.Server.Audit;
+using Drawbridge.Server.Http;
 using Drawbridge.Server.Storage;
 using Drawbridge.Server.Web.Shared;
 using Microsoft.EntityFrameworkCore;
@@ -37,14 +37,13 @@ internal static class ActivityHandler
         }
 
         var filter = new ActivityFilter(string.IsNullOrWhiteSpace(since) ? "24h" : since.Trim(), Blank(actor), Blank(action), Blank(result));
-        if (!JitDuration.TryParse(filter.Since, out var back) || back > TimeSpan.FromDays(366) || filter.Result is not (null or AuditLog.Allowed or AuditLog.Refused)
+        if (!SinceQuery.TryParse(filter.Since, time.GetUtcNow(), out var from) || filter.Result is not (null or AuditLog.Allowed or AuditLog.Refused)
             || format is not (null or "csv" or "json"))
         {
             return WebPage.Error(viewer, StatusCodes.Status400BadRequest, "Invalid filter",
-                "Use a period like 24h or 7d (at most a year), a result of Allowed or Refused, and a download format of csv or json.");
+                "Use a period like 24h or 7d (or a time), a result of Allowed or Refused, and a download format of csv or json.");
         }
 
-        var from = time.GetUtcNow() - back;
         var query = db.AuditEvents.AsNoTracking().Where(e => e.TimeUtc >= from);
         if (filter.Actor is { } who)
         {

@@ -2,6 +2,7 @@ using System.Globalization;
 using Drawbridge.Contracts;
 using Drawbridge.Jit;
 using Drawbridge.Server.Bootstrap;
+using Drawbridge.Server.Http;
 using Drawbridge.Server.Jit;
 using Drawbridge.Server.Storage;
 using Drawbridge.Server.Web.Shared;
@@ -41,9 +42,10 @@ internal static class RequestsHandler
         var viewer = await Viewer.LoadAsync(http, ct);
         var filter = new RequestFilter(string.IsNullOrWhiteSpace(since) ? "7d" : since.Trim(), Blank(machine), Blank(requestor), Blank(state));
         var errors = new List<string>();
-        if (!JitDuration.TryParse(filter.Since, out var back) || back > TimeSpan.FromDays(366))
+        var now = fleet.Now;
+        if (!SinceQuery.TryParse(filter.Since, now, out var from))
         {
-            errors.Add($"'{filter.Since}' is not a period; use 24h, 7d or 30d (at most a year).");
+            errors.Add(SinceQuery.Expected(filter.Since) + ".");
         }
 
         if (filter.State is not (null or "live" or "ended"))
@@ -61,8 +63,7 @@ internal static class RequestsHandler
             return WebPage.Error(viewer, StatusCodes.Status400BadRequest, "Invalid filter", string.Join(" ", errors));
         }
 
-        var now = fleet.Now;
-        var requests = await fleet.RequestsSinceAsync(now - back, ct);
+        var requests = await fleet.RequestsSinceAsync(from, ct);
         var machines = await fleet.MachinesOfAsync(requests, ct);
         var rows = requests.SelectMany(r => r.Grants.OrderBy(g => g.Ordinal).Select(g => new RequestRow(r, g, machines.GetValueOrDefault(g.MachineId), Fleet.StateOf(g, now))))
             .Where(row => filter.Machine is null || string.Equals(row.Machine?.Name, filter.Machine, StringComparison.OrdinalIgnoreCase))
