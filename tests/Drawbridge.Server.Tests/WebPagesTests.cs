@@ -123,7 +123,7 @@ public abstract partial class WebPagesTests(ITestDatabase database) : IAsyncLife
             TestServer.Json("""{"source":"Azure","machines":[{"resourceGroup":"default","name":"vm-azure"}]}"""), ct)).StatusCode);
         var ada = await SignInAsync("ada");
         var unsupported = await ada.GetStringAsync("/jit?tab=Unsupported", ct);
-        Assert.Contains("Imported from Azure", unsupported, StringComparison.Ordinal);
+        Assert.Contains("imported from Azure: JIT needs a Drawbridge agent", unsupported, StringComparison.Ordinal);
 
         var form = await ada.GetStringAsync("/jit/configure?vm=default/h2&vm=default/vm-azure", ct);
         var post = await PostAsync(ada, "/jit/configure", form, ("vm", "default/h2"), ("vm", "default/vm-azure"), ("ports[0].number", "22"),

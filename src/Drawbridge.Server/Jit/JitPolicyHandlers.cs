@@ -8,6 +8,7 @@ using Drawbridge.Server.Http;
 using Drawbridge.Server.Identity;
 using Drawbridge.Server.Machines;
 using Drawbridge.Server.Options;
+using Drawbridge.Server.Posture;
 using Drawbridge.Server.Storage;
 using Drawbridge.Validation;
 using Microsoft.EntityFrameworkCore;
@@ -275,9 +276,9 @@ internal sealed class JitPolicyHandlers(
             return null;
         }
 
-        if (machine.ImportedFrom is { } source)
+        if (PostureInputs.JitUnavailable(machine) is { } unavailable)
         {
-            errors.Add(field, $"virtual machine '{vmName}' was imported from {source} and has no Drawbridge agent to enforce JIT (cloud connectors are not built)");
+            errors.Add(field, $"virtual machine '{vmName}' was {unavailable}");
             return null;
         }
 

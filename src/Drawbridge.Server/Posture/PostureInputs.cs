@@ -28,10 +28,15 @@ internal static class PostureInputs
             var ports = jitPorts[machine.Id].ToHashSet();
             var nsgs = groupsOf[machine.Id].OrderBy(a => a.Layer).ThenBy(a => groups[a.GroupId].Group.NameKey, StringComparer.Ordinal).Select(a => groups[a.GroupId]).ToList();
             var input = new PostureInput(ports.Count > 0 ? ports : null, nsgs.Select(n => n.Nsg).ToList(), machine.AgentCredentialHash is not null, HostFactsOf(machine),
-                machine.ImportedFrom is { } source ? $"imported from {source}: JIT needs a Drawbridge agent on the machine, and cloud connectors are not built" : null);
+                JitUnavailable(machine));
             return new MachinePosture(machine, input, nsgs);
         }).ToList();
     }
+
+    /// <summary>Why JIT cannot protect the machine (null: it can): an imported machine has no Drawbridge agent to enforce it.</summary>
+    public static string? JitUnavailable(Machine machine) => machine.ImportedFrom is { } source
+        ? $"imported from {source}: JIT needs a Drawbridge agent on the machine, and cloud connectors are not built"
+        : null;
 
     private static HostFacts? HostFactsOf(Machine machine) => machine.ListeningPorts is null ? null : new HostFacts(
         machine.ListeningPorts.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToHashSet(),

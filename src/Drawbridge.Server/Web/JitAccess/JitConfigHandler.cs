@@ -121,19 +121,18 @@ internal static class JitConfigHandler
                 $"Select between 1 and {JitConfigForm.MaxMachines} machines to configure JIT on."));
         }
 
+        // Names no machine can have are simply not found; the rest are loaded in one go.
+        var wanted = keys.Select(k => k.Split('/')).Where(p => p.Length == 2 && ArmIds.IsValidName(p[0]) && ArmIds.IsValidName(p[1])).Select(p => $"{p[0]}/{p[1]}").ToList();
+        var found = (await fleet.LoadAsync(viewer, Actions.VirtualMachineRead, ct, wanted)).ToDictionary(m => m.Key, StringComparer.OrdinalIgnoreCase);
         var machines = new List<FleetMachine>();
         foreach (var key in keys.Distinct(StringComparer.OrdinalIgnoreCase))
         {
-            var parts = key.Split('/');
-            var found = parts.Length == 2 && ArmIds.IsValidName(parts[0]) && ArmIds.IsValidName(parts[1])
-                ? await fleet.LoadAsync(viewer, Actions.VirtualMachineRead, ct, (parts[0], parts[1]))
-                : [];
-            if (found.Count == 0)
+            if (!found.TryGetValue(key, out var machine))
             {
                 return ([], WebPage.NotFound(viewer, $"The machine '{key}'"));
             }
 
-            machines.Add(found[0]);
+            machines.Add(machine);
         }
 
         return (machines, null);

@@ -72,7 +72,7 @@ internal static class MachineHandler
 
     private static async Task<FleetMachine?> FindAsync(Viewer viewer, Fleet fleet, string resourceGroup, string name, CancellationToken ct) =>
         ArmIds.IsValidName(resourceGroup) && ArmIds.IsValidName(name)
-            ? (await fleet.LoadAsync(viewer, Actions.VirtualMachineRead, ct, (resourceGroup, name))).SingleOrDefault()
+            ? (await fleet.LoadAsync(viewer, Actions.VirtualMachineRead, ct, [$"{resourceGroup}/{name}"])).SingleOrDefault()
             : null;
 
     private static async Task<IResult> PageAsync(Viewer viewer, HttpContext http, FleetMachine machine, Fleet fleet, InstallationContext installation,

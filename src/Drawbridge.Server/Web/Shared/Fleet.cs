@@ -1,5 +1,6 @@
 using Drawbridge.Jit;
 using Drawbridge.Posture;
+using Drawbridge.Server.Http;
 using Drawbridge.Server.Jit;
 using Drawbridge.Server.Machines;
 using Drawbridge.Server.Posture;
@@ -34,9 +35,7 @@ public sealed class FleetMachine
     public bool JitEnabled => JitPorts.Count > 0;
 
     /// <summary>JIT needs a Drawbridge agent on the machine to enforce it; imported machines have none.</summary>
-    public string? UnsupportedReason => Machine.ImportedFrom is { } source
-        ? $"Imported from {source}: no Drawbridge agent runs on it to enforce JIT (cloud connectors are not built)."
-        : null;
+    public string? UnsupportedReason => PostureInputs.JitUnavailable(Machine);
 
     public static string MachineUrl(string resourceGroup, string name) => $"/machines/{Uri.EscapeDataString(resourceGroup)}/{Uri.EscapeDataString(name)}";
 }
@@ -49,15 +48,14 @@ internal sealed class Fleet(DrawbridgeDbContext db, RequestHandlers requests, Ti
 {
     public DateTimeOffset Now => time.GetUtcNow();
 
-    /// <summary>The machines the viewer holds <paramref name="action"/> at, in name order (optionally only one).</summary>
-    public async Task<List<FleetMachine>> LoadAsync(Viewer viewer, string action, CancellationToken ct, (string ResourceGroup, string Name)? only = null)
+    /// <summary>The machines the viewer holds <paramref name="action"/> at, in name order; only those named "group/name" if given.</summary>
+    public async Task<List<FleetMachine>> LoadAsync(Viewer viewer, string action, CancellationToken ct, IReadOnlyCollection<string>? only = null)
     {
         var query = db.Machines.AsNoTracking();
-        if (only is { } one)
+        if (only is not null)
         {
-            var rg = one.ResourceGroup.ToLowerInvariant();
-            var key = one.Name.ToLowerInvariant();
-            query = query.Where(m => m.ResourceGroup == rg && m.NameKey == key);
+            var keys = only.Select(ArmIds.Key).ToList();
+            query = query.Where(m => keys.Contains(m.ResourceGroup + "/" + m.NameKey));
         }
 
         var machines = (await query.OrderBy(m => m.NameKey).ThenBy(m => m.ResourceGroup).ToListAsync(ct))
