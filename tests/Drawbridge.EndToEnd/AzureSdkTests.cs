@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using Drawbridge.Contracts;
 
 namespace Drawbridge.EndToEnd;
@@ -15,37 +14,25 @@ public sealed class AzureSdkTests : IAsyncLifetime
     private const string OwnerToken = "dbt_azure-sdk-owner-token-0123456789abcdefghijkl";
     private readonly string _directory = Directory.CreateTempSubdirectory("drawbridge-azure-sdk").FullName;
     private readonly string _sdkDirectory = Path.Combine(Lab.FindRoot(), "tests", "azure-sdk");
-    private LabProcess? _server;
+    private LocalServer? _server;
     private Dictionary<string, string> _environment = [];
 
     public async ValueTask InitializeAsync()
     {
-        var serverDll = Path.Combine(Environment.GetEnvironmentVariable("DRAWBRIDGE_ARTIFACTS") is { Length: > 0 } a ? a : Path.Combine(Lab.FindRoot(), "artifacts"),
-            "server", "drawbridge-server.dll");
-        var missing = new[]
-        {
-            (File.Exists(serverDll), $"{serverDll} (./test.sh publishes it)"),
+        Requirements.Require(
+            LocalServer.Published,
             (Directory.Exists(Path.Combine(_sdkDirectory, "node_modules", "@azure", "arm-security")), "tests/azure-sdk/node_modules (./test.sh runs npm ci)"),
             (Directory.Exists("/usr/lib/python3/dist-packages/azure/mgmt/security"), "Debian's python3-azure (scripts/prerequisites.sh installs it)"),
-            (File.Exists("/usr/bin/openssl"), "openssl"),
-        }.Where(x => !x.Item1).Select(x => x.Item2).ToList();
-        if (missing.Count > 0)
-        {
-            Assert.SkipWhen(Environment.GetEnvironmentVariable("DRAWBRIDGE_REQUIRE_ROOT_TESTS") != "1", $"missing: {string.Join(", ", missing)}");
-            Assert.Fail($"missing: {string.Join(", ", missing)}");
-        }
+            (File.Exists("/usr/bin/openssl"), "openssl"));
 
         Shell.Check(Path.Combine(_sdkDirectory, "make-cert.sh"), _directory);
-        var port = FreePort();
-        var endpoint = $"https://127.0.0.1:{port}";
-        _server = LabProcess.StartLocal(Path.Combine(_directory, "server.log"), new Dictionary<string, string>
+        _server = LocalServer.Start(_directory, "https", OwnerToken, new Dictionary<string, string>
         {
-            ["Drawbridge__DataDirectory"] = Path.Combine(_directory, "data"),
-            ["Drawbridge__Bootstrap__OwnerToken"] = OwnerToken,
             ["Drawbridge__Limits__PageSize"] = "2",
             ["Kestrel__Certificates__Default__Path"] = Path.Combine(_directory, "cert.pem"),
             ["Kestrel__Certificates__Default__KeyPath"] = Path.Combine(_directory, "key.pem"),
-        }, "dotnet", serverDll, "--urls", endpoint);
+        });
+        var endpoint = _server.Url;
 
         // The harness itself trusts the test CA only, as the SDKs are told to.
         var ca = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(Path.Combine(_directory, "ca.pem"));
@@ -60,19 +47,7 @@ public sealed class AzureSdkTests : IAsyncLifetime
         };
         using var client = new HttpClient(handler) { BaseAddress = new Uri(endpoint) };
         client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", OwnerToken);
-        WhoAmI? me = null;
-        await Lab.WaitForAsync(() =>
-        {
-            try
-            {
-                me = client.GetFromJsonAsync("/api/v1/whoami", DrawbridgeJson.Wire.WhoAmI).GetAwaiter().GetResult();
-                return true;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, TimeSpan.FromSeconds(60), "the HTTPS server");
+        var me = await LocalServer.FirstAnswerAsync(() => client.GetFromJsonAsync("/api/v1/whoami", DrawbridgeJson.Wire.WhoAmI));
 
         // A machine for the policies: enrolled through the agent channel, as an agent would.
         var created = await client.PostAsJsonAsync("/api/v1/enrollment-tokens", new EnrollmentTokenCreateRequest { Uses = 1, Ttl = "10m" }, DrawbridgeJson.Wire.EnrollmentTokenCreateRequest);
@@ -115,12 +90,5 @@ public sealed class AzureSdkTests : IAsyncLifetime
         _server?.Dispose();
         Directory.Delete(_directory, recursive: true);
         return ValueTask.CompletedTask;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Drawbridge.Contracts;
@@ -11,18 +10,13 @@ public sealed class HttpsTests : IDisposable
 {
     private const string OwnerToken = "dbt_https-owner-token-0123456789abcdefghijklmnop";
     private readonly string _directory = Directory.CreateTempSubdirectory("drawbridge-https").FullName;
-    private LabProcess? _server;
+    private LocalServer? _server;
 
     [Fact]
     public async Task Server_OnConfiguredCertificate_ServesTlsWithHstsAndSecurityHeaders()
     {
         var ct = TestContext.Current.CancellationToken;
-        var serverDll = Path.Combine(Environment.GetEnvironmentVariable("DRAWBRIDGE_ARTIFACTS") is { Length: > 0 } a ? a : Path.Combine(Lab.FindRoot(), "artifacts"), "server", "drawbridge-server.dll");
-        if (!File.Exists(serverDll))
-        {
-            Assert.SkipWhen(Environment.GetEnvironmentVariable("DRAWBRIDGE_REQUIRE_ROOT_TESTS") != "1", $"{serverDll} is not published (./test.sh publishes it)");
-            Assert.Fail($"{serverDll} is missing");
-        }
+        Requirements.Require(LocalServer.Published);
 
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=drawbridge-test", key, HashAlgorithmName.SHA256);
@@ -33,35 +27,19 @@ public sealed class HttpsTests : IDisposable
         await File.WriteAllTextAsync(Path.Combine(_directory, "cert.pem"), certificate.ExportCertificatePem(), ct);
         await File.WriteAllTextAsync(Path.Combine(_directory, "key.pem"), key.ExportPkcs8PrivateKeyPem(), ct);
 
-        var port = FreePort();
-        _server = LabProcess.StartLocal(Path.Combine(_directory, "server.log"), new Dictionary<string, string>
+        _server = LocalServer.Start(_directory, "https", OwnerToken, new Dictionary<string, string>
         {
-            ["Drawbridge__DataDirectory"] = Path.Combine(_directory, "data"),
-            ["Drawbridge__Bootstrap__OwnerToken"] = OwnerToken,
             ["Kestrel__Certificates__Default__Path"] = Path.Combine(_directory, "cert.pem"),
             ["Kestrel__Certificates__Default__KeyPath"] = Path.Combine(_directory, "key.pem"),
-        }, "dotnet", serverDll, "--urls", $"https://127.0.0.1:{port}");
+        });
 
         // Trust exactly this certificate, as a client given the server's certificate would.
         using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, presented, _, _) => presented?.Thumbprint == certificate.Thumbprint };
-        using var client = new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{port}") };
+        using var client = new HttpClient(handler) { BaseAddress = new Uri(_server.Url) };
         client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", OwnerToken);
+        var response = await LocalServer.FirstAnswerAsync(() => client.GetAsync("/api/v1/whoami", ct));
 
-        HttpResponseMessage? response = null;
-        await Lab.WaitForAsync(() =>
-        {
-            try
-            {
-                response = client.GetAsync("/api/v1/whoami", ct).GetAwaiter().GetResult();
-                return true;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, TimeSpan.FromSeconds(60), "the HTTPS server");
-
-        Assert.Equal(HttpStatusCode.OK, response!.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var me = System.Text.Json.JsonSerializer.Deserialize(await response.Content.ReadAsStringAsync(ct), DrawbridgeJson.Wire.WhoAmI);
         Assert.Equal("Owner", Assert.Single(me!.Roles).Role);
         Assert.StartsWith("max-age=31536000", response.Headers.GetValues("Strict-Transport-Security").Single(), StringComparison.Ordinal);
@@ -83,12 +61,5 @@ public sealed class HttpsTests : IDisposable
     {
         _server?.Dispose();
         Directory.Delete(_directory, recursive: true);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

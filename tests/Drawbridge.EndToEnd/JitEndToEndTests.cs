@@ -161,7 +161,7 @@ public sealed class JitEndToEndTests(Lab lab) : IClassFixture<Lab>
 
         // Alice works from the "other" namespace with her own login.
         var alice = new Dictionary<string, string> { ["DRAWBRIDGE_CONFIG"] = Path.Combine(lab.Directory, "alice.json") };
-        string[] Cli(params string[] args) => [.. new[] { "netns", "exec", lab.Ns("other"), lab.Cli }.Concat(args)];
+        string[] Cli(params string[] args) => [.. new[] { "netns", "exec", lab.Ns("other"), Lab.Cli }.Concat(args)];
         Assert.Equal(0, Shell.Run("ip", Cli("login", "--server", $"http://{Lab.ServerAddress}:5080", "--token", token.Token!), alice).Exit);
         var machines = JsonSerializer.Deserialize(Shell.Run("ip", Cli("vm", "list", "-o", "json"), alice).Output, DrawbridgeJson.Wire.ArmListVirtualMachine)!;
         Assert.Equal(["h1"], machines.Value.Select(m => m.Name));
@@ -187,7 +187,7 @@ public sealed class JitEndToEndTests(Lab lab) : IClassFixture<Lab>
     {
         // A machine with an agent credential but no JIT: enrolled here, never started.
         var token = lab.RunCli("enroll-token", "create").Output.Trim();
-        Shell.Check("ip", "netns", "exec", lab.Ns("other"), lab.Agent, "enroll", "--server", $"http://{Lab.ServerAddress}:5080", "--token", token,
+        Shell.Check("ip", "netns", "exec", lab.Ns("other"), Lab.Agent, "enroll", "--server", $"http://{Lab.ServerAddress}:5080", "--token", token,
             "--name", "bare", "--state-dir", Path.Combine(lab.Directory, "bare"));
         SecurityAssessment Bare(string output) => JsonSerializer.Deserialize(output, DrawbridgeJson.Wire.ArmListSecurityAssessment)!
             .Value.Single(a => a.Properties!.ResourceDetails!.Id!.EndsWith("/bare", StringComparison.Ordinal));

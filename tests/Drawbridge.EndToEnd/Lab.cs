@@ -24,10 +24,11 @@ public sealed class Lab : IAsyncLifetime
     public string Prefix { get; } = $"dbe{Environment.ProcessId % 100000}{Interlocked.Increment(ref _labs)}";
     public string Root { get; } = FindRoot();
     public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("drawbridge-e2e").FullName;
-    public string Artifacts => Environment.GetEnvironmentVariable("DRAWBRIDGE_ARTIFACTS") is { Length: > 0 } a ? a : Path.Combine(Root, "artifacts");
-    public string Cli => Path.Combine(Artifacts, "cli", "drawbridge");
-    public string Agent => Path.Combine(Artifacts, "agent", "drawbridge-agent");
-    public string ServerDll => Path.Combine(Artifacts, "server", "drawbridge-server.dll");
+    /// <summary>Where ./test.sh publishes the programs (DRAWBRIDGE_ARTIFACTS, or artifacts/ in the checkout).</summary>
+    public static string ArtifactsDirectory => Environment.GetEnvironmentVariable("DRAWBRIDGE_ARTIFACTS") is { Length: > 0 } a ? a : Path.Combine(FindRoot(), "artifacts");
+    public static string Cli => Path.Combine(ArtifactsDirectory, "cli", "drawbridge");
+    public static string Agent => Path.Combine(ArtifactsDirectory, "agent", "drawbridge-agent");
+    public static string ServerDll => LocalServer.Dll;
     public string KeyFile => Path.Combine(Directory, "id_ed25519");
     public Dictionary<string, string> ClientEnvironment => new() { ["DRAWBRIDGE_CONFIG"] = Path.Combine(Directory, "client.json") };
 
@@ -37,7 +38,7 @@ public sealed class Lab : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        Requirements.Check(this);
+        Requirements.CheckLab();
         Shell.Check(Path.Combine(Root, "scripts", "lab.sh"), "up", Prefix, Hosts.ToString(System.Globalization.CultureInfo.InvariantCulture));
         StartServer();
         await WaitForAsync(() => RunCli("login", "--server", $"http://{ServerAddress}:5080", "--token", OwnerToken).Exit == 0, TimeSpan.FromSeconds(60), "the server to answer");
@@ -174,25 +175,22 @@ public sealed class LabCollection
 internal static class Requirements
 {
     /// <summary>Skips without root, nft, sshd or the published binaries, unless DRAWBRIDGE_REQUIRE_ROOT_TESTS=1 (test.sh as root, CI) makes that a failure.</summary>
-    public static void Check(Lab lab)
+    public static void CheckLab() => Require(
+    [
+        (Environment.UserName == "root", "root"),
+        .. new[] { "/usr/sbin/nft", "/usr/sbin/sshd", Lab.Cli, Lab.Agent, Lab.ServerDll }.Select(f => (File.Exists(f), $"{f} (./test.sh publishes the binaries)")),
+    ]);
+
+    /// <summary>
+    /// Skips the test when something it needs is missing, naming all of it; where DRAWBRIDGE_REQUIRE_ROOT_TESTS=1
+    /// (test.sh as root, CI) nothing may be missing, and the test fails instead.
+    /// </summary>
+    public static void Require(params (bool Met, string What)[] needs)
     {
-        var missing = new List<string>();
-        if (Environment.UserName != "root")
-        {
-            missing.Add("root");
-        }
-
-        foreach (var file in new[] { "/usr/sbin/nft", "/usr/sbin/sshd", lab.Cli, lab.Agent, lab.ServerDll })
-        {
-            if (!File.Exists(file))
-            {
-                missing.Add(file);
-            }
-        }
-
+        var missing = needs.Where(n => !n.Met).Select(n => n.What).ToList();
         if (missing.Count > 0)
         {
-            var why = $"end-to-end tests need {string.Join(", ", missing)} (./test.sh publishes the binaries)";
+            var why = $"missing: {string.Join(", ", missing)}";
             Assert.SkipWhen(Environment.GetEnvironmentVariable("DRAWBRIDGE_REQUIRE_ROOT_TESTS") != "1", why);
             Assert.Fail(why);
         }
