@@ -42,7 +42,10 @@ public sealed class OidcBrowserTests : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         _server?.Dispose();
-        await _idp.DisposeAsync();
+        if (_idp is not null)
+        {
+            await _idp.DisposeAsync();
+        }
         Directory.Delete(_directory, recursive: true);
     }
 

@@ -3,6 +3,10 @@ using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Drawbridge.Contracts;
 using Drawbridge.Jit;
+using Drawbridge.Server.Jit;
+using Drawbridge.Server.Storage;
+using Drawbridge.Server.Web.Shared;
+using Microsoft.EntityFrameworkCore;
 
 namespace Drawbridge.Server.Tests;
 
@@ -131,6 +135,38 @@ public abstract partial class WebPagesTests(ITestDatabase database) : IAsyncLife
         Assert.Equal(HttpStatusCode.BadRequest, post.StatusCode);
         Assert.Contains("Nothing was saved.", await post.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
         Assert.Empty(await JitPortsAsync("h2"));
+    }
+
+    [Fact]
+    public async Task Overview_AndJitTab_CountEveryGrant_NotJustAPageOfThem()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        const int Requests = RequestHandlers.MaxListed + 100;
+        var now = _server.Time.GetUtcNow();
+        await _server.DbAsync(async db =>
+        {
+            var policy = await db.JitPolicies.SingleAsync(ct);
+            var h1 = await db.Machines.SingleAsync(m => m.NameKey == "h1", ct);
+            for (var i = 0; i < Requests; i++)
+            {
+                var id = Guid.NewGuid();
+                db.AccessRequests.Add(new AccessRequest
+                {
+                    Id = id, PolicyId = policy.Id, Requestor = "bob", StartTimeUtc = now.AddMinutes(-i - 10), ObservedAddress = "203.0.113.9",
+                    Grants = [new Grant { Id = Guid.NewGuid(), RequestId = id, MachineId = h1.Id, Port = 22, Protocol = PortProtocol.Tcp, Sources = "203.0.113.9",
+                        EndTimeUtc = now.AddMinutes(-i - 5), Status = GrantStatus.Expired }],
+                });
+            }
+
+            return await db.SaveChangesAsync(ct);
+        });
+
+        var ada = await SignInAsync("ada");
+        var overview = await ada.GetAsync("/", ct);
+        Assert.True(overview.IsSuccessStatusCode, await overview.Content.ReadAsStringAsync(ct));
+        Assert.Contains($"<span class=\"value\" id=\"count-week\">{Requests}</span>", await overview.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        var jit = await ada.GetStringAsync("/jit", ct);
+        Assert.Matches($"<td class=\"num\">{Requests}</td>\\s*<td>{Regex.Escape(Display.Time(now.AddMinutes(-10)))}</td>\\s*<td>bob</td>", jit);
     }
 
     [Fact]

@@ -24,7 +24,7 @@ internal static class JitAccessHandler
 
         var machines = await fleet.LoadAsync(viewer, Actions.VirtualMachineRead, ct);
         var byTab = machines.ToLookup(Tab);
-        var use = Fleet.UseByMachine(await fleet.RequestsSinceAsync(fleet.Now.AddDays(-7), ct));
+        var use = Fleet.UseByMachine(await fleet.GrantsSinceAsync(fleet.Now.AddDays(-7), ct));
         return WebPage.Render<JitAccessPage>(new
         {
             Viewer = viewer,

@@ -79,8 +79,9 @@ internal static class MachineHandler
         ConnectForm form, CancellationToken ct, int status = StatusCodes.Status200OK)
     {
         var now = fleet.Now;
-        var since = now - TimeSpan.FromDays(1) - JitDuration.PolicyCeiling;
-        var requests = (await fleet.RequestsSinceAsync(since, ct))
+        // A grant lasts at most the policy ceiling, so one live or ended within the hour started no earlier than this.
+        var since = now - JitDuration.PolicyCeiling - RecentlyEnded;
+        var requests = (await fleet.RequestsSinceAsync(since, ct, machine.Machine.Id))
             .Where(r => r.Grants.Any(g => g.MachineId == machine.Machine.Id && (g.Status.IsLive() && g.EndTimeUtc > now || (g.EndedUtc ?? g.EndTimeUtc) > now - RecentlyEnded)))
             .ToList();
         var scope = viewer.Caller.Machine(machine.Machine);

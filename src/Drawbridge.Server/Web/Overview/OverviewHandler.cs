@@ -24,17 +24,17 @@ internal static class OverviewHandler
         var machines = await fleet.LoadAsync(viewer, Actions.VirtualMachineRead, ct);
         var assessed = machines.Where(m => viewer.Can(Actions.AssessmentRead, viewer.Caller.Machine(m.Machine))).ToList();
         var today = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
-        var requests = await fleet.RequestsSinceAsync(today.AddDays(1 - ChartDays), ct);
-        var grants = requests.SelectMany(r => r.Grants.Select(g => (Request: r, Grant: g))).ToList();
-        var names = await fleet.MachinesOfAsync(requests, ct);
+        // Grants last at most a day (the policy ceiling), so every live one started within the charted days.
+        var grants = await fleet.GrantsSinceAsync(today.AddDays(1 - ChartDays), ct);
+        var names = await fleet.MachinesAsync(grants.Select(g => g.MachineId), ct);
 
         var perDay = Enumerable.Range(0, ChartDays).Select(i => today.AddDays(i + 1 - ChartDays)).Select(day =>
         {
-            var count = grants.Count(x => x.Request.StartTimeUtc >= day && x.Request.StartTimeUtc < day.AddDays(1));
+            var count = grants.Count(x => x.Requested >= day && x.Requested < day.AddDays(1));
             return new Bar(day.ToString("MMM d", CultureInfo.InvariantCulture), count, $"{day:yyyy-MM-dd}: {count} grant(s)");
         }).ToList();
-        var lastWeek = grants.Where(x => x.Request.StartTimeUtc >= now.AddDays(-7)).ToList();
-        var perMachine = lastWeek.GroupBy(x => x.Grant.MachineId)
+        var lastWeek = grants.Where(x => x.Requested >= now.AddDays(-7)).ToList();
+        var perMachine = lastWeek.GroupBy(x => x.MachineId)
             .Select(g => (Name: names.TryGetValue(g.Key, out var m) ? m.Name : "(removed)", Count: g.Count()))
             .OrderByDescending(x => x.Count).ThenBy(x => x.Name, StringComparer.Ordinal).Take(ChartMachines)
             .Select(x => new Bar(x.Name, x.Count, $"{x.Name}: {x.Count} grant(s)"))
@@ -45,7 +45,7 @@ internal static class OverviewHandler
             assessed.Count(m => m.Posture.State == PostureState.Healthy),
             assessed.Count(m => m.Posture.State == PostureState.Unhealthy),
             assessed.Count(m => m.Posture.State == PostureState.NotApplicable),
-            grants.Count(x => Fleet.StateOf(x.Grant, now) is GrantStatus.Approved or GrantStatus.Active),
+            grants.Count(x => Fleet.StateOf(x.Status, x.EndTimeUtc, now).IsLive()),
             lastWeek.Count,
             machines.Count(m => m.AgentStatus is "Offline" or "Error"),
             perDay,

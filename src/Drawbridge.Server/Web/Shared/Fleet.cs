@@ -74,24 +74,51 @@ internal sealed class Fleet(DrawbridgeDbContext db, RequestHandlers requests, Ti
         }).ToList();
     }
 
-    /// <summary>Requests the viewer may see (their own, or at machines where they read requests) started since then, newest first.</summary>
-    public async Task<List<AccessRequest>> RequestsSinceAsync(DateTimeOffset since, CancellationToken ct, int limit = RequestHandlers.MaxListed) =>
-        await (await requests.VisibleAsync(ct)).Where(r => r.StartTimeUtc >= since).OrderByDescending(r => r.StartTimeUtc).Take(limit).ToListAsync(ct);
+    /// <summary>
+    /// Requests the viewer may see (their own, or at machines where they read requests) started since then, newest
+    /// first, at most as many as a page lists; optionally only those with a grant on one machine.
+    /// </summary>
+    public async Task<List<AccessRequest>> RequestsSinceAsync(DateTimeOffset since, CancellationToken ct, Guid? machine = null)
+    {
+        var query = (await requests.VisibleAsync(ct)).Where(r => r.StartTimeUtc >= since);
+        if (machine is { } id)
+        {
+            query = query.Where(r => r.Grants.Any(g => g.MachineId == id));
+        }
+
+        return await query.OrderByDescending(r => r.StartTimeUtc).Take(RequestHandlers.MaxListed).ToListAsync(ct);
+    }
+
+    /// <summary>Every grant of the requests the viewer may see started since then, as small rows: for counts and charts, which must not stop at a page's worth.</summary>
+    public async Task<List<GrantRow>> GrantsSinceAsync(DateTimeOffset since, CancellationToken ct) =>
+        await (await requests.VisibleAsync(ct)).Where(r => r.StartTimeUtc >= since)
+            .Join(db.Grants, r => r.Id, g => g.RequestId, (r, g) => new GrantRow(r.Id, r.StartTimeUtc, r.Requestor, g.MachineId, g.Status, g.EndTimeUtc))
+            .ToListAsync(ct);
 
     /// <summary>Per machine: how many requests opened it in the period, and the latest one's time and requester.</summary>
-    public static Dictionary<Guid, MachineUse> UseByMachine(IEnumerable<AccessRequest> requests) => requests
-        .SelectMany(r => r.Grants.Where(g => g.Status is not (GrantStatus.Denied or GrantStatus.PendingApproval or GrantStatus.Cancelled))
-            .Select(g => g.MachineId).Distinct().Select(machine => (machine, r)))
-        .GroupBy(x => x.machine)
+    public static Dictionary<Guid, MachineUse> UseByMachine(IEnumerable<GrantRow> grants) => grants
+        .Where(g => g.Status is not (GrantStatus.Denied or GrantStatus.PendingApproval or GrantStatus.Cancelled))
+        .GroupBy(g => g.MachineId)
         .ToDictionary(g => g.Key, g =>
         {
-            var latest = g.MaxBy(x => x.r.StartTimeUtc).r;
-            return new MachineUse(g.Count(), latest.StartTimeUtc, latest.Requestor);
+            var latest = g.MaxBy(x => x.Requested)!;
+            return new MachineUse(g.Select(x => x.RequestId).Distinct().Count(), latest.Requested, latest.Requestor);
         });
 
     public Task<Dictionary<Guid, Machine>> MachinesOfAsync(IEnumerable<AccessRequest> list, CancellationToken ct) => requests.MachinesOfAsync(list, ct);
 
+    public Task<Dictionary<Guid, Machine>> MachinesAsync(IEnumerable<Guid> ids, CancellationToken ct)
+    {
+        var wanted = ids.Distinct().ToList();
+        return db.Machines.AsNoTracking().Where(m => wanted.Contains(m.Id)).ToDictionaryAsync(m => m.Id, ct);
+    }
+
     /// <summary>A grant's state as it is now: one past its end time is Expired even before the expiry service has said so.</summary>
-    public static GrantStatus StateOf(Grant grant, DateTimeOffset now) =>
-        grant.Status.IsLive() && grant.EndTimeUtc <= now ? GrantStatus.Expired : grant.Status;
+    public static GrantStatus StateOf(GrantStatus status, DateTimeOffset endTimeUtc, DateTimeOffset now) =>
+        status.IsLive() && endTimeUtc <= now ? GrantStatus.Expired : status;
+
+    public static GrantStatus StateOf(Grant grant, DateTimeOffset now) => StateOf(grant.Status, grant.EndTimeUtc, now);
 }
+
+/// <summary>One grant as the overview and the JIT tabs count it.</summary>
+internal sealed record GrantRow(Guid RequestId, DateTimeOffset Requested, string Requestor, Guid MachineId, GrantStatus Status, DateTimeOffset EndTimeUtc);
