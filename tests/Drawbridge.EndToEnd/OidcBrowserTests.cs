@@ -46,6 +46,7 @@ public sealed class OidcBrowserTests : IAsyncLifetime
         {
             await _idp.DisposeAsync();
         }
+
         Directory.Delete(_directory, recursive: true);
     }
 
