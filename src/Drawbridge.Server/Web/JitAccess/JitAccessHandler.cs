@@ -17,9 +17,10 @@ internal static class JitAccessHandler
     public static async Task<IResult> RenderAsync(HttpContext http, string? tab, Fleet fleet, CancellationToken ct)
     {
         var viewer = await Viewer.LoadAsync(http, ct);
-        if (!Enum.TryParse<JitTab>(tab ?? nameof(JitTab.Configured), ignoreCase: true, out var current) || !Enum.IsDefined(current))
+        var (current, unknown) = WebPage.Tab(viewer, tab, JitTab.Configured);
+        if (unknown is not null)
         {
-            return WebPage.Error(viewer, StatusCodes.Status400BadRequest, "Unknown tab", $"'{tab}' is not a tab (Configured, NotConfigured or Unsupported).");
+            return unknown;
         }
 
         var machines = await fleet.LoadAsync(viewer, Actions.VirtualMachineRead, ct);

@@ -11,9 +11,10 @@ internal static class RecommendationsHandler
     public static async Task<IResult> RenderAsync(HttpContext http, string? state, Fleet fleet, CancellationToken ct)
     {
         var viewer = await Viewer.LoadAsync(http, ct);
-        if (!Enum.TryParse<PostureState>(state ?? nameof(PostureState.Unhealthy), ignoreCase: true, out var tab) || !Enum.IsDefined(tab))
+        var (tab, unknown) = WebPage.Tab(viewer, state, PostureState.Unhealthy);
+        if (unknown is not null)
         {
-            return WebPage.Error(viewer, StatusCodes.Status400BadRequest, "Unknown tab", $"'{state}' is not a state (Unhealthy, Healthy or NotApplicable).");
+            return unknown;
         }
 
         var machines = await fleet.LoadAsync(viewer, Actions.AssessmentRead, ct);

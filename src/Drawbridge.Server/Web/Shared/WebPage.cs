@@ -14,6 +14,15 @@ internal static class WebPage
     public static IResult Render<TPage>(object parameters, int status = StatusCodes.Status200OK) where TPage : IComponent =>
         new PageResult(new RazorComponentResult<TPage>(parameters) { StatusCode = status });
 
+    /// <summary>
+    /// The tab a query names (an enum member's name, any case; <paramref name="first"/> when none is named), or a 400
+    /// page listing the tabs. A number is a tab only if it is a member's value: Enum.TryParse takes any number.
+    /// </summary>
+    public static (TEnum Tab, IResult? Unknown) Tab<TEnum>(Viewer viewer, string? value, TEnum first) where TEnum : struct, Enum =>
+        Enum.TryParse<TEnum>(value ?? first.ToString(), ignoreCase: true, out var tab) && Enum.IsDefined(tab)
+            ? (tab, null)
+            : (first, Error(viewer, StatusCodes.Status400BadRequest, "Unknown tab", $"'{value}' is not one of {string.Join(", ", Enum.GetNames<TEnum>())}."));
+
     public static IResult Error(Viewer? viewer, int status, string title, string detail) =>
         Render<ErrorPage>(new { Viewer = viewer, Status = status, Title = title, Detail = detail }, status);
 
