@@ -13,7 +13,9 @@ internal static class StorageServiceCollectionExtensions
         {
             case DatabaseProvider.Sqlite:
                 var connectionString = SqliteConnectionString(options);
-                services.AddDbContext<DrawbridgeDbContext, SqliteDrawbridgeDbContext>(db => db.UseSqlite(connectionString));
+                services.AddSingleton<SqliteWriteGate>().AddSingleton<SqliteConnectionLimit>();
+                services.AddDbContext<DrawbridgeDbContext, SqliteDrawbridgeDbContext>((services, db) => db.UseSqlite(connectionString)
+                    .AddInterceptors(services.GetRequiredService<SqliteConnectionLimit>(), services.GetRequiredService<SqliteWriteGate>()));
                 break;
             case DatabaseProvider.PostgreSQL:
                 services.AddDbContext<DrawbridgeDbContext, PostgresDrawbridgeDbContext>(db => db.UseNpgsql(options.Database.ConnectionString));
