@@ -153,7 +153,7 @@ public abstract partial class WebPagesTests(ITestDatabase database) : IAsyncLife
                 db.AccessRequests.Add(new AccessRequest
                 {
                     Id = id, PolicyId = policy.Id, Requestor = "bob", StartTimeUtc = now.AddMinutes(-i - 10), ObservedAddress = "203.0.113.9",
-                    Grants = [new Grant { Id = Guid.NewGuid(), RequestId = id, MachineId = h1.Id, Port = 22, Protocol = PortProtocol.Tcp, Sources = "203.0.113.9",
+                    Grants = [new Grant { Id = Guid.NewGuid(), RequestId = id, MachineId = h1.Id, Requestor = "bob", Port = 22, Protocol = PortProtocol.Tcp, Sources = "203.0.113.9",
                         EndTimeUtc = now.AddMinutes(-i - 5), Status = GrantStatus.Expired }],
                 });
             }

@@ -76,8 +76,7 @@ internal sealed class InitiateHandler(
 
         // A principal may hold only so many live grants; superseded ones do not count, they end in this request.
         // Checked inside the transaction, so concurrent requests of one principal cannot both slip under the cap.
-        var own = db.Grants.Where(g => GrantLifecycle.Live.Contains(g.Status) && g.EndTimeUtc > now
-            && db.AccessRequests.Any(r => r.Id == g.RequestId && r.Requestor == requestor));
+        var own = db.Grants.Where(g => g.Requestor == requestor && GrantLifecycle.Live.Contains(g.Status) && g.EndTimeUtc > now);
         var live = await own.CountAsync(ct);
         var superseding = 0;
         foreach (var (machine, decision) in decisions)
@@ -109,6 +108,7 @@ internal sealed class InitiateHandler(
                 Id = Guid.NewGuid(),
                 RequestId = request.Id,
                 MachineId = machine.Id,
+                Requestor = requestor,
                 Ordinal = request.Grants.Count,
                 Port = decision.Rule.Number,
                 Protocol = decision.Rule.Protocol,

@@ -110,6 +110,7 @@ internal abstract class DrawbridgeDbContext(DbContextOptions options) : DbContex
         {
             g.HasIndex(x => new { x.Status, x.EndTimeUtc });
             g.HasIndex(x => new { x.MachineId, x.Status });
+            g.HasIndex(x => new { x.Requestor, x.Status, x.EndTimeUtc });
             g.HasOne<Machine>().WithMany().HasForeignKey(x => x.MachineId).OnDelete(DeleteBehavior.Cascade);
             g.Property(x => x.Sources).HasMaxLength(4096);
         });

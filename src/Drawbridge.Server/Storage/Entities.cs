@@ -147,6 +147,12 @@ internal sealed class Grant
     public Guid Id { get; set; }
     public Guid RequestId { get; set; }
     public Guid MachineId { get; set; }
+
+    /// <summary>
+    /// The request's requestor, kept on the grant too so that counting one principal's live grants (the cap checked on
+    /// every initiate) reads only their rows through an index, however many grants everyone else holds.
+    /// </summary>
+    public required string Requestor { get; set; }
     public int Ordinal { get; set; }
     public int Port { get; set; }
     public PortProtocol Protocol { get; set; }

@@ -229,6 +229,11 @@ namespace Drawbridge.Server.Storage.Migrations.Postgres
                     b.Property<Guid>("RequestId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("Requestor")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
                     b.Property<string>("Sources")
                         .IsRequired()
                         .HasMaxLength(4096)
@@ -246,6 +251,8 @@ namespace Drawbridge.Server.Storage.Migrations.Postgres
                     b.HasIndex("MachineId", "Status");
 
                     b.HasIndex("Status", "EndTimeUtc");
+
+                    b.HasIndex("Requestor", "Status", "EndTimeUtc");
 
                     b.ToTable("Grants");
                 });

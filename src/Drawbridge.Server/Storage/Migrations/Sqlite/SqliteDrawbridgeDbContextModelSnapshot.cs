@@ -222,6 +222,11 @@ namespace Drawbridge.Server.Storage.Migrations.Sqlite
                     b.Property<Guid>("RequestId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Requestor")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Sources")
                         .IsRequired()
                         .HasMaxLength(4096)
@@ -239,6 +244,8 @@ namespace Drawbridge.Server.Storage.Migrations.Sqlite
                     b.HasIndex("MachineId", "Status");
 
                     b.HasIndex("Status", "EndTimeUtc");
+
+                    b.HasIndex("Requestor", "Status", "EndTimeUtc");
 
                     b.ToTable("Grants");
                 });
