@@ -15,4 +15,17 @@ internal static class MachineVersions
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.StateVersion, m => m.StateVersion + 1), ct);
         return await db.Machines.Where(m => m.Id == machineId).Select(m => m.StateVersion).SingleAsync(ct);
     }
+
+    /// <summary>
+    /// Gives each of <paramref name="machineIds"/> a new state version in one statement (a group or policy change can
+    /// touch a thousand machines). Must run inside the transaction of the change, as <see cref="BumpAsync"/>.
+    /// </summary>
+    public static async Task BumpAllAsync(this DrawbridgeDbContext db, IReadOnlyCollection<Guid> machineIds, CancellationToken ct)
+    {
+        if (machineIds.Count > 0)
+        {
+            await db.Machines.Where(m => machineIds.Contains(m.Id))
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.StateVersion, m => m.StateVersion + 1), ct);
+        }
+    }
 }

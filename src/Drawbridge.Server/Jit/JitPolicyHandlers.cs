@@ -134,10 +134,7 @@ internal sealed class JitPolicyHandlers(
         existing.Ports.AddRange(rows);
         audit.Record(http, Actions.JitPolicyWrite, scope, AuditLog.Allowed, $"{rows.Count} port(s) on {rows.Select(r => r.MachineId).Distinct().Count()} machine(s)");
         await db.SaveChangesAsync(ct);
-        foreach (var machineId in affected)
-        {
-            await db.BumpAsync(machineId, ct);
-        }
+        await db.BumpAllAsync(affected, ct);
 
         await tx.CommitAsync(ct);
         notifier.Publish(affected);
@@ -158,10 +155,7 @@ internal sealed class JitPolicyHandlers(
         db.JitPolicies.Remove(policy);
         audit.Record(http, Actions.JitPolicyDelete, ArmIds.JitPolicy(installation.SubscriptionId, resourceGroup, location, name), AuditLog.Allowed);
         await db.SaveChangesAsync(ct);
-        foreach (var machineId in affected)
-        {
-            await db.BumpAsync(machineId, ct);
-        }
+        await db.BumpAllAsync(affected, ct);
 
         await tx.CommitAsync(ct);
         notifier.Publish(affected);

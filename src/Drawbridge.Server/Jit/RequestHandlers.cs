@@ -81,10 +81,7 @@ internal sealed class RequestHandlers(
                 .SetProperty(g => g.EndedUtc, now), ct);
         if (ended > 0)
         {
-            foreach (var machineId in live)
-            {
-                await db.BumpAsync(machineId, ct);
-            }
+            await db.BumpAllAsync(live, ct);
         }
 
         audit.Record(http, Actions.JitRequestRevoke, scope, AuditLog.Allowed, ended > 0 ? $"{ended} grant(s) revoked" : "nothing left to revoke");

@@ -139,10 +139,7 @@ internal sealed class SecurityGroupHandlers(
         existing.Rules.AddRange(rules);
         audit.Record(http, Actions.NsgWrite, scope, AuditLog.Allowed, $"{rules.Count} rule(s), attached to {existing.Attachments.Count} machine(s)");
         await db.SaveChangesAsync(ct);
-        foreach (var machineId in affected)
-        {
-            await db.BumpAsync(machineId, ct);
-        }
+        await db.BumpAllAsync(affected, ct);
 
         await tx.CommitAsync(ct);
         notifier.Publish(affected);
@@ -164,10 +161,7 @@ internal sealed class SecurityGroupHandlers(
         audit.Record(http, Actions.NsgDelete, ArmIds.NetworkSecurityGroup(installation.SubscriptionId, resourceGroup, name), AuditLog.Allowed,
             $"detached from {affected.Count} machine(s)");
         await db.SaveChangesAsync(ct);
-        foreach (var machineId in affected)
-        {
-            await db.BumpAsync(machineId, ct);
-        }
+        await db.BumpAllAsync(affected, ct);
 
         await tx.CommitAsync(ct);
         notifier.Publish(affected);
