@@ -1,0 +1,70 @@
+using Drawbridge.Server.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Drawbridge.Server.Tests;
+
+/// <summary>
+/// The SQLite write gate and connection limit, on a real database file: every way a write can end lets the next writer
+/// in (a leaked gate would make the next write wait its 30 s patience and fail), and waiting is only ever for a slot.
+/// </summary>
+public sealed class SqliteGateTests : IDisposable
+{
+    private readonly string directory = Directory.CreateTempSubdirectory("drawbridge-gate-test").FullName;
+    private readonly SqliteWriteGate gate = new();
+    private readonly SqliteConnectionLimit limit = new();
+
+    private SqliteDrawbridgeDbContext NewContext() =>
+        new(new DbContextOptionsBuilder<SqliteDrawbridgeDbContext>().UseSqlite($"Data Source={directory}/gate.db").AddInterceptors(limit, gate).Options);
+
+    [Fact]
+    public async Task EveryEndOfAWrite_LetsTheNextWriterIn()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using (var db = NewContext())
+        {
+            await db.Database.MigrateAsync(ct);
+        }
+
+        // A transaction disposed without commit or rollback (an exception on the way), its context still in use.
+        await using var first = NewContext();
+        await using (var tx = await first.Database.BeginTransactionAsync(ct))
+        {
+            first.ResourceGroups.Add(new ResourceGroup { Name = "a", NameKey = "a" });
+            await first.SaveChangesAsync(ct);
+        }
+
+        first.ChangeTracker.Clear();
+
+        // A rolled-back transaction, and an autocommit write that fails (duplicate key).
+        await using (var db = NewContext())
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            await tx.RollbackAsync(ct);
+            await db.Database.ExecuteSqlRawAsync("""INSERT INTO "ResourceGroups" ("NameKey", "Name") VALUES ('b', 'b')""", ct);
+            await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() =>
+                db.Database.ExecuteSqlRawAsync("""INSERT INTO "ResourceGroups" ("NameKey", "Name") VALUES ('b', 'b')""", ct));
+        }
+
+        // Then many writers at once, each in its own context and transaction: all get in, one at a time, none lost.
+        await Task.WhenAll(Enumerable.Range(0, 3 * SqliteConnectionLimit.MaxOpen).Select(async i =>
+        {
+            await using var db = NewContext();
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            db.ResourceGroups.Add(new ResourceGroup { Name = $"g{i}", NameKey = $"g{i}" });
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }));
+
+        await using var check = NewContext();
+        Assert.Equal(["b", .. Enumerable.Range(0, 3 * SqliteConnectionLimit.MaxOpen).Select(i => $"g{i}").Order(StringComparer.Ordinal)],
+            await check.ResourceGroups.Select(g => g.NameKey).OrderBy(k => k).ToListAsync(ct));
+    }
+
+    public void Dispose()
+    {
+        gate.Dispose();
+        limit.Dispose();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(directory, recursive: true);
+    }
+}
