@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks that need real hosts: a lab of network namespaces with real agents, nftables and sshd (root only).
 #   bench/run.sh [latency] [close] [posture]   (default: latency; BENCH_HOSTS=20 BENCH_GRANTS=200; each grant at most 10 s)
+#   latency: Drawbridge and fwknop (UDP-server and pcap mode) grants taking turns; table and bench/latency.svg
 #   throughput: initiates/s on loopback, closed and open loop, SQLite and PostgreSQL (BENCH_SECONDS, BENCH_RATE), no lab needed
 #   micro: BenchmarkDotNet micro-benchmarks (policy evaluation, prefix matching, ruleset compilation), no lab needed
 #   footprint: binary sizes, CLI start-up, agent CPU and RSS when idle, agent start to first applied state
@@ -43,6 +44,22 @@ if [ "$scenarios" = throughput ]; then
   done
   exit 0
 fi
+if [ "$scenarios" = fanout ]; then
+  # BENCH_AGENTS=10000 simulated agents long-polling one server (SQLite) on loopback; a change reaching all of them.
+  scripts/publish.sh
+  dotnet publish bench/Drawbridge.Bench -c Release -o artifacts/bench --nologo -v quiet
+  ulimit -n "$(ulimit -Hn)"   # a socket per agent, on both ends (10,000 fit in the 20,000 this machine allows)
+  dir=$(mktemp -d /tmp/drawbridge-fanout.XXXXXX)
+  token="dbt_bench-owner-token-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  env Drawbridge__DataDirectory="$dir/data" Drawbridge__Bootstrap__OwnerToken="$token" Drawbridge__Limits__EnrollPerMinute=1000000 \
+    Logging__LogLevel__Default=Warning dotnet artifacts/server/drawbridge-server.dll --urls http://127.0.0.1:5092 >"$dir/server.log" 2>&1 &
+  server=$!
+  trap 'kill $server 2>/dev/null || true; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$dir"' EXIT
+  for _ in $(seq 1 120); do curl -sf -H "Authorization: Bearer $token" http://127.0.0.1:5092/api/v1/whoami >/dev/null && break; sleep 0.5; done
+  echo "Fan-out: ${BENCH_AGENTS:-10000} simulated agents long-polling one server (SQLite) on loopback"
+  dotnet artifacts/bench/drawbridge-bench.dll fanout --server http://127.0.0.1:5092 --token "$token" --agents "${BENCH_AGENTS:-10000}" --server-pid $server
+  exit 0
+fi
 if [ "$scenarios" = posture ]; then
   dotnet publish bench/Drawbridge.Bench -c Release -o artifacts/bench --nologo -v quiet
   echo "Posture assessment of ${BENCH_MACHINES:-100000} machines, each with its own NSG of 50 rules"
@@ -53,13 +70,17 @@ hosts=${BENCH_HOSTS:-20}
 grants=${BENCH_GRANTS:-200}
 
 scripts/prerequisites.sh
+# fwknop, the single packet authorization daemon the latency scenario compares with (bench only, not for the tests).
+command -v fwknopd >/dev/null && command -v fwknop >/dev/null && command -v iptables >/dev/null \
+  || DEBIAN_FRONTEND=noninteractive apt-get install -y -q fwknop-server fwknop-client iptables >/dev/null
 scripts/publish.sh
 dotnet publish bench/Drawbridge.Bench -c Release -o artifacts/bench --nologo -v quiet
 
 prefix=dbb
 dir=$(mktemp -d /tmp/drawbridge-bench.XXXXXX)
 trap 'scripts/lab.sh down $prefix; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$dir"' EXIT
-scripts/lab.sh up $prefix "$hosts"
+# Two more hosts for fwknop: h(N+1) with fwknopd in UDP-server mode, h(N+2) in its default pcap mode.
+scripts/lab.sh up $prefix $((hosts + 2))
 
 token="dbt_bench-owner-token-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 # Every process the lab runs is recorded in $dir/pids, so the close scenario can kill exactly these.
@@ -67,12 +88,28 @@ start_server() {
   ip netns exec $prefix-srv env Drawbridge__DataDirectory="$dir/data" Drawbridge__Bootstrap__OwnerToken="$token" \
     Drawbridge__Jit__MinimumRequestDuration=1s Drawbridge__Limits__InitiatePerMinute=1000000 Drawbridge__Limits__MaxActiveGrantsPerUser=100000 \
     Logging__LogLevel__Default=Warning dotnet artifacts/server/drawbridge-server.dll --urls http://198.18.0.2:5080 >>"$dir/server.log" 2>&1 &
+  disown   # the close scenario kills it with -9
   echo $! >>"$dir/pids"
 }
 start_agent() {
   ip netns exec $prefix-h"$1" artifacts/agent/drawbridge-agent run --state-dir "$dir/h$1" >>"$dir/h$1.log" 2>&1 &
+  disown   # killed by the close and footprint scenarios; no "Killed" report from this shell
   echo $! >>"$dir/pids"
   echo $! >"$dir/h$1.pid"
+}
+# fwknopd guards TCP 22 of host NUMBER (iptables drops it; fwknopd inserts its chain before that rule), HMAC + AES keys.
+start_fwknopd() { # NUMBER udp|pcap
+  local ns=$prefix-h$1 d="$dir/fwknop-h$1"
+  mkdir -p "$d/run"
+  { echo "SOURCE ANY"; echo "OPEN_PORTS tcp/22"; echo "FW_ACCESS_TIMEOUT 30"
+    sed -n 's/^\(KEY_BASE64\|HMAC_KEY_BASE64\): */\1 /p' "$dir/fwknop.keys"; } >"$d/access.conf"
+  { echo "PCAP_INTF eth0"; echo "FWKNOP_RUN_DIR $d/run"; if [ "$2" = udp ]; then echo "ENABLE_UDP_SERVER Y"; fi; } >"$d/fwknopd.conf"
+  chmod 600 "$d/access.conf" "$d/fwknopd.conf"
+  ip netns exec "$ns" iptables -A INPUT -p tcp --dport 22 -j DROP
+  ip netns exec "$ns" fwknopd -f -c "$d/fwknopd.conf" -a "$d/access.conf" -d "$d/digest.cache" -p "$d/run/fwknopd.pid" >"$d/fwknopd.log" 2>&1 &
+  disown   # ended with its namespace by lab.sh down
+  for _ in $(seq 1 100); do ip netns exec "$ns" iptables -w -C INPUT -j FWKNOP_INPUT 2>/dev/null && break; sleep 0.1; done
+  scripts/lab.sh sshd $prefix "h$1" "$dir/ssh"
 }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 wait_server() { for _ in $(seq 1 120); do cli login --server http://198.18.0.2:5080 --token "$token" >/dev/null 2>&1 && return; sleep 0.5; done; }
@@ -92,8 +129,13 @@ done
 for scenario in $scenarios; do
   case $scenario in
     latency)
-      echo "Grant latency: start of initiate -> first successful TCP connect from the client namespace ($grants grants over $hosts hosts)"
-      ip netns exec $prefix-client artifacts/bench/drawbridge-bench latency --server http://198.18.0.2:5080 --token "$token" --hosts "$hosts" --grants "$grants" ${BENCH_VERBOSE:+--verbose} --pause-ms "${BENCH_PAUSE_MS:-0}"
+      fwknop --no-rc-file --key-gen --use-hmac >"$dir/fwknop.keys"
+      start_fwknopd $((hosts + 1)) udp
+      start_fwknopd $((hosts + 2)) pcap
+      echo "Grant latency: start of the request -> first successful TCP connect from the client namespace ($grants grants each; Drawbridge over $hosts hosts)"
+      ip netns exec $prefix-client artifacts/bench/drawbridge-bench latency --server http://198.18.0.2:5080 --token "$token" --hosts "$hosts" --grants "$grants" \
+        --fwknop "udp server:198.18.0.$((10 + hosts + 1)):$prefix-h$((hosts + 1))" --fwknop "pcap:198.18.0.$((10 + hosts + 2)):$prefix-h$((hosts + 2))" \
+        --fwknop-keys "$dir/fwknop.keys" --chart bench/latency.svg ${BENCH_VERBOSE:+--verbose}
       ;;
     close)
       echo "Close precision: first refused connect after a grant's end time, ms (negative: before it); last successful connect"

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
 using Drawbridge.Contracts;
 
@@ -73,7 +72,7 @@ internal static class CloseBench
         response.EnsureSuccessStatusCode();
         var request = (await response.Content.ReadFromJsonAsync(DrawbridgeJson.Wire.JitNetworkAccessRequest))!;
         var end = request.VirtualMachines[0].Ports[0].EndTimeUtc;
-        for (var i = 0; i < 2000 && !await ConnectsAsync(Target(host), TimeSpan.FromMilliseconds(50)); i++)
+        for (var i = 0; i < 2000 && !await Probe.ConnectsAsync(Target(host), TimeSpan.FromMilliseconds(50)); i++)
         {
             await Task.Delay(1);
         }
@@ -100,12 +99,12 @@ internal static class CloseBench
             // A short attempt can fail only because this 2-core machine was busy; a closed port also fails a second,
             // patient attempt (a SYN dropped by the JIT deny is never answered), a busy one does not.
             var started = DateTimeOffset.UtcNow;
-            if (await ConnectsAsync(target, AttemptTimeout))
+            if (await Probe.ConnectsAsync(target, AttemptTimeout))
             {
                 // Its SYN left no earlier than this and was let in: the port was open at least until then.
                 lastOpen = (started - end).TotalMilliseconds;
             }
-            else if (!await ConnectsAsync(target, ConfirmTimeout))
+            else if (!await Probe.ConnectsAsync(target, ConfirmTimeout))
             {
                 return (lastOpen, (started - end).TotalMilliseconds);
             }
@@ -114,20 +113,5 @@ internal static class CloseBench
         }
 
         throw new TimeoutException($"{target} still open {ProbeUntil.TotalSeconds} s after its end time");
-    }
-
-    private static async Task<bool> ConnectsAsync(IPEndPoint target, TimeSpan timeout)
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        using var cancel = new CancellationTokenSource(timeout);
-        try
-        {
-            await socket.ConnectAsync(target, cancel.Token);
-            return true;
-        }
-        catch (Exception e) when (e is OperationCanceledException or SocketException)
-        {
-            return false;
-        }
     }
 }

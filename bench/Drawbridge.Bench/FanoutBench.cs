@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Drawbridge.Contracts;
+
+namespace Drawbridge.Bench;
+
+/// <summary>
+/// Fan-out: N simulated agents (no firewall, just the agent protocol) enroll, then long-poll one server as real agents
+/// do (GET state, POST applied, poll again). Once every one of them waits in a poll, network security groups covering
+/// all machines (at most 1,000 machines per group, so N/1,000 groups) get a new rule, sent back to back; measured is
+/// the time from the first change to each agent receiving its new state, and the server's memory. Bounded: every poll
+/// and report times out, and the change must reach everyone within 60 s.
+/// </summary>
+internal static class FanoutBench
+{
+    private const int GroupSize = 1000;
+    private static readonly TimeSpan ReachLimit = TimeSpan.FromSeconds(60);
+
+    public static async Task<int> RunAsync(HttpClient owner, string subscription, Uri server, int agents, int serverPid)
+    {
+        var credentials = await EnrollAsync(owner, agents);
+        var groups = (agents + GroupSize - 1) / GroupSize;
+        await ChangeGroupsAsync(owner, subscription, agents, groups, port: 443);
+
+        // One connection per agent, as a fleet has.
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) };
+        using var http = new HttpClient(handler) { BaseAddress = server, Timeout = TimeSpan.FromMinutes(2) };
+        using var stop = new CancellationTokenSource();
+        var fleet = credentials.Select(c => new SimulatedAgent(http, c)).ToList();
+        var loops = fleet.Select(a => a.RunAsync(stop.Token)).ToList();
+
+        var settle = Stopwatch.StartNew();
+        while (fleet.Any(a => !a.Waiting) && settle.Elapsed < ReachLimit)
+        {
+            await Task.Delay(100);
+        }
+
+        // Idle: everyone has its state and waits in a poll.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var idleRss = Rss(serverPid);
+        foreach (var agent in fleet)
+        {
+            agent.Arm();
+        }
+
+        var clock = Stopwatch.StartNew();
+        await ChangeGroupsAsync(owner, subscription, agents, groups, port: 8443);
+        var changed = clock.Elapsed;
+        while (fleet.Any(a => a.Reached is null) && clock.Elapsed < ReachLimit)
+        {
+            await Task.Delay(20);
+        }
+
+        var reached = fleet.Where(a => a.Reached is not null).Select(a => a.Reached!.Value.TotalMilliseconds).Order().ToList();
+        var peakRss = Peak(serverPid);
+        await stop.CancelAsync();
+        await Task.WhenAll(loops);
+
+        double P(double q) => reached[Math.Min(reached.Count - 1, (int)Math.Ceiling(q * reached.Count) - 1)];
+        Console.WriteLine("| agents | groups changed | changes sent (ms) | reached | p50 ms | p99 ms | all ms | server RSS idle | server peak RSS |");
+        Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {agents} | {groups} | {changed.TotalMilliseconds:F0} | {reached.Count} | {P(0.5):F0} | {P(0.99):F0} | {(reached.Count == agents ? reached[^1].ToString("F0", CultureInfo.InvariantCulture) : "not all")} | {idleRss} | {peakRss} |"));
+        Console.Error.WriteLine($"poll errors: {fleet.Sum(a => a.Errors)}");
+        return reached.Count == agents ? 0 : 1;
+    }
+
+    private static async Task<List<string>> EnrollAsync(HttpClient owner, int agents)
+    {
+        var created = await owner.PostAsJsonAsync("/api/v1/enrollment-tokens", new EnrollmentTokenCreateRequest { Uses = agents, Ttl = "1h" }, DrawbridgeJson.Wire.EnrollmentTokenCreateRequest);
+        created.EnsureSuccessStatusCode();
+        var token = (await created.Content.ReadFromJsonAsync(DrawbridgeJson.Wire.EnrollmentTokenCreated))!.Token;
+        var credentials = new string[agents];
+        await Parallel.ForAsync(0, agents, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+        {
+            using var enrolled = await owner.PostAsJsonAsync("/agent/v1/enroll",
+                new AgentEnrollRequest { Token = token, Name = $"f{i + 1}", Addresses = ["127.0.0.1"] }, DrawbridgeJson.Wire.AgentEnrollRequest, ct);
+            enrolled.EnsureSuccessStatusCode();
+            credentials[i] = (await enrolled.Content.ReadFromJsonAsync(DrawbridgeJson.Wire.AgentEnrollResponse, ct))!.Credential;
+        });
+        return [.. credentials];
+    }
+
+    /// <summary>Puts group fanout-K (machines f(1000K+1)..) with one rule allowing <paramref name="port"/> from the Internet.</summary>
+    private static async Task ChangeGroupsAsync(HttpClient owner, string subscription, int agents, int groups, int port)
+    {
+        for (var g = 0; g < groups; g++)
+        {
+            var vms = string.Join(',', Enumerable.Range((g * GroupSize) + 1, Math.Min(GroupSize, agents - (g * GroupSize)))
+                .Select(i => $$"""{"id":"/subscriptions/{{subscription}}/resourceGroups/default/providers/Microsoft.Compute/virtualMachines/f{{i}}"}"""));
+            var body = $$$"""
+                {"location":"local","properties":{"securityRules":[{"name":"web","properties":{"priority":100,"direction":"Inbound","access":"Allow","protocol":"Tcp",
+                "sourceAddressPrefix":"Internet","sourcePortRange":"*","destinationAddressPrefix":"*","destinationPortRange":"{{{port}}}"}}],"virtualMachines":[{{{vms}}}]}}
+                """;
+            using var put = await owner.PutAsync($"/subscriptions/{subscription}/resourceGroups/default/providers/Microsoft.Network/networkSecurityGroups/fanout{g}?api-version=2024-05-01",
+                new StringContent(body, Encoding.UTF8, "application/json"));
+            if (!put.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"group fanout{g}: {(int)put.StatusCode} {await put.Content.ReadAsStringAsync()}");
+            }
+        }
+    }
+
+    private static string Rss(int pid) => Status(pid, "VmRSS");
+
+    private static string Peak(int pid) => Status(pid, "VmHWM");
+
+    private static string Status(int pid, string field) =>
+        File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal)) is var line
+            ? $"{long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024} MiB" : "?";
+
+    /// <summary>The agent protocol without a firewall: poll, report the version as applied, poll again.</summary>
+    private sealed class SimulatedAgent(HttpClient http, string credential)
+    {
+        private readonly AuthenticationHeaderValue authorization = new("Bearer", credential);
+        private long version;
+        private long armedAt = -1;
+        private Stopwatch? clock;
+
+        public bool Waiting { get; private set; }
+
+        public int Errors { get; private set; }
+
+        public TimeSpan? Reached { get; private set; }
+
+        /// <summary>From now on, the next new version counts as the change reaching this agent.</summary>
+        public void Arm()
+        {
+            armedAt = Volatile.Read(ref version);
+            clock = Stopwatch.StartNew();
+        }
+
+        public async Task RunAsync(CancellationToken ct)
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                try
+                {
+                    using var poll = new HttpRequestMessage(HttpMethod.Get, $"/agent/v1/state?after={version}");
+                    poll.Headers.Authorization = authorization;
+                    Waiting = version > 0;
+                    using var response = await http.SendAsync(poll, ct);
+                    Waiting = false;
+                    if (response.StatusCode == System.Net.HttpStatusCode.NoContent)
+                    {
+                        continue;
+                    }
+
+                    response.EnsureSuccessStatusCode();
+                    using var state = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(ct), cancellationToken: ct);
+                    var received = state.RootElement.GetProperty("version").GetInt64();
+                    if (armedAt >= 0 && received > armedAt && Reached is null)
+                    {
+                        Reached = clock!.Elapsed;
+                    }
+
+                    Volatile.Write(ref version, received);
+                    using var report = new HttpRequestMessage(HttpMethod.Post, "/agent/v1/applied")
+                    {
+                        Content = new StringContent(string.Create(CultureInfo.InvariantCulture, $$"""{"version":{{received}}}"""), Encoding.UTF8, "application/json"),
+                    };
+                    report.Headers.Authorization = authorization;
+                    using var reported = await http.SendAsync(report, ct);
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException && !ct.IsCancellationRequested)
+                {
+                    Errors++;
+                    await Task.Delay(TimeSpan.FromMilliseconds(250), ct).ContinueWith(_ => { }, TaskScheduler.Default);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+}
