@@ -169,7 +169,7 @@ internal static class FanoutBench
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException && !ct.IsCancellationRequested)
                 {
                     Errors++;
-                    await Task.Delay(TimeSpan.FromMilliseconds(250), ct).ContinueWith(_ => { }, TaskScheduler.Default);
+                    await Task.Delay(TimeSpan.FromMilliseconds(250), CancellationToken.None);
                 }
                 catch (OperationCanceledException)
                 {

@@ -1,5 +1,5 @@
-using System.Data.Common;
 using System.Collections.Concurrent;
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace Drawbridge.Server.Storage;
@@ -10,7 +10,7 @@ namespace Drawbridge.Server.Storage;
 /// holds its thread, so under concurrent initiates, agent reports and long-polls the API stalled for hundreds of
 /// milliseconds on this 2-core machine (bench/README.md). A transaction holds the gate from BEGIN until it commits,
 /// rolls back or its connection closes; a write outside a transaction holds it for that one statement. Reads never
-/// wait (WAL). One gate per database file, shared by every context of the process.
+/// wait for it (WAL). One gate per database file, shared by every context of the process.
 /// </summary>
 internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDbTransactionInterceptor, IDbCommandInterceptor, IDisposable
 {
