@@ -7,6 +7,7 @@
 #   footprint: binary sizes, CLI start-up, agent CPU and RSS when idle, agent start to first applied state
 #   close: BENCH_CLOSE_GRANTS=40 grants of 2 s one after another, then one per host with server and agents killed (-9)
 #   posture: assessment of BENCH_MACHINES=100000 machines with NSGs of 50 rules, no lab needed
+#   fanout: BENCH_AGENTS=10000 simulated agents long-polling one server on loopback; a change reaching all, no lab needed
 # Prints a markdown table; bench/README.md keeps the last results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -174,6 +175,6 @@ for scenario in $scenarios; do
     posture)
       dotnet artifacts/bench/drawbridge-bench.dll posture --machines "${BENCH_MACHINES:-100000}" --rules 50
       ;;
-    *) echo "unknown scenario: $scenario (latency, close, footprint, posture)" >&2; exit 2 ;;
+    *) echo "unknown scenario: $scenario (latency, close, footprint, posture; throughput, fanout and micro run alone)" >&2; exit 2 ;;
   esac
 done

@@ -17,7 +17,7 @@ if (options.Command == "posture")
 if (options.Command is not ("latency" or "close" or "throughput" or "fanout"))
 {
     Console.Error.WriteLine("usage: drawbridge-bench latency|close|throughput|fanout --server URL --token TOKEN [--hosts 20] [--grants 200] [--kill-pids FILE] "
-        + "[--fwknop MODE:ADDRESS:NAMESPACE]... [--fwknop-keys FILE] [--source 198.18.0.100] [--chart FILE] [--label L --seconds 10 --concurrency 16 --rate 500] | posture [--machines 100000] [--rules 50]");
+        + "[--fwknop MODE:ADDRESS:NAMESPACE]... [--fwknop-keys FILE] [--source 198.18.0.100] [--chart FILE] [--label L --seconds 10 --concurrency 16 --rate 500] [--agents 10000 --server-pid PID] | posture [--machines 100000] [--rules 50]");
     return 2;
 }
 
