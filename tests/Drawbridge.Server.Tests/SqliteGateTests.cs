@@ -60,6 +60,21 @@ public sealed class SqliteGateTests : IDisposable
             await check.ResourceGroups.Select(g => g.NameKey).OrderBy(k => k).ToListAsync(ct));
     }
 
+    [Fact]
+    public async Task AContextDisposedWithItsConnectionOpen_GivesItsConnectionBack()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        for (var i = 0; i <= SqliteConnectionLimit.MaxOpen; i++)
+        {
+            // Opened and never closed: disposing the context must still free its slot, or the last open waits and fails.
+            await using var db = NewContext();
+            await db.Database.OpenConnectionAsync(ct);
+        }
+
+        await using var check = NewContext();
+        Assert.True(await check.Database.CanConnectAsync(ct));
+    }
+
     public void Dispose()
     {
         gate.Dispose();

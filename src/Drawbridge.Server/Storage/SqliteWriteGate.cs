@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
@@ -14,40 +13,35 @@ namespace Drawbridge.Server.Storage;
 /// </summary>
 internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDbTransactionInterceptor, IDbCommandInterceptor, IDisposable
 {
-    /// <summary>Longer than any write holds the gate; past it something leaked the gate, which must not hang the API.</summary>
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-
-    private readonly SemaphoreSlim gate = new(1, 1);
-
-    // Who holds the gate: a connection (for its transaction) or a command (for one autocommit write), by EF's id.
-    private readonly ConcurrentDictionary<Guid, bool> holders = new();
+    // Held by a connection (for its transaction) or a command (for one autocommit write).
+    private readonly HeldSlots gate = new(1, "SQLite write slot");
 
     public async ValueTask<InterceptionResult<DbTransaction>> TransactionStartingAsync(
         DbConnection connection, TransactionStartingEventData eventData, InterceptionResult<DbTransaction> result, CancellationToken cancellationToken = default)
     {
-        await EnterAsync(eventData.ConnectionId, cancellationToken);
+        await gate.TakeAsync(eventData.ConnectionId, cancellationToken);
         return result;
     }
 
     public InterceptionResult<DbTransaction> TransactionStarting(DbConnection connection, TransactionStartingEventData eventData, InterceptionResult<DbTransaction> result)
     {
-        Enter(eventData.ConnectionId);
+        gate.Take(eventData.ConnectionId);
         return result;
     }
 
-    public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => Leave(eventData.ConnectionId);
+    public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => gate.GiveBack(eventData.ConnectionId);
 
     public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
     {
-        Leave(eventData.ConnectionId);
+        gate.GiveBack(eventData.ConnectionId);
         return Task.CompletedTask;
     }
 
-    public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => Leave(eventData.ConnectionId);
+    public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => gate.GiveBack(eventData.ConnectionId);
 
     public Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
     {
-        Leave(eventData.ConnectionId);
+        gate.GiveBack(eventData.ConnectionId);
         return Task.CompletedTask;
     }
 
@@ -55,21 +49,21 @@ internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDbTransactionI
     // closes the connection it opened for it (or disposes it with the context), and that is when its gate is let go.
     public override InterceptionResult ConnectionClosing(DbConnection connection, ConnectionEventData eventData, InterceptionResult result)
     {
-        Leave(eventData.ConnectionId);
+        gate.GiveBack(eventData.ConnectionId);
         return result;
     }
 
     public override ValueTask<InterceptionResult> ConnectionClosingAsync(DbConnection connection, ConnectionEventData eventData, InterceptionResult result)
     {
-        Leave(eventData.ConnectionId);
+        gate.GiveBack(eventData.ConnectionId);
         return ValueTask.FromResult(result);
     }
 
-    public override void ConnectionDisposed(DbConnection connection, ConnectionEndEventData eventData) => Leave(eventData.ConnectionId);
+    public override void ConnectionDisposed(DbConnection connection, ConnectionEndEventData eventData) => gate.GiveBack(eventData.ConnectionId);
 
     public override Task ConnectionDisposedAsync(DbConnection connection, ConnectionEndEventData eventData)
     {
-        Leave(eventData.ConnectionId);
+        gate.GiveBack(eventData.ConnectionId);
         return Task.CompletedTask;
     }
 
@@ -77,7 +71,7 @@ internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDbTransactionI
     {
         if (IsAutocommitWrite(command))
         {
-            await EnterAsync(eventData.CommandId, cancellationToken);
+            await gate.TakeAsync(eventData.CommandId, cancellationToken);
         }
 
         return result;
@@ -87,7 +81,7 @@ internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDbTransactionI
     {
         if (IsAutocommitWrite(command))
         {
-            Enter(eventData.CommandId);
+            gate.Take(eventData.CommandId);
         }
 
         return result;
@@ -95,13 +89,13 @@ internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDbTransactionI
 
     public ValueTask<int> NonQueryExecutedAsync(DbCommand command, CommandExecutedEventData eventData, int result, CancellationToken cancellationToken = default)
     {
-        Leave(eventData.CommandId);
+        gate.GiveBack(eventData.CommandId);
         return ValueTask.FromResult(result);
     }
 
     public int NonQueryExecuted(DbCommand command, CommandExecutedEventData eventData, int result)
     {
-        Leave(eventData.CommandId);
+        gate.GiveBack(eventData.CommandId);
         return result;
     }
 
@@ -109,7 +103,7 @@ internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDbTransactionI
     {
         if (IsAutocommitWrite(command))
         {
-            await EnterAsync(eventData.CommandId, cancellationToken);
+            await gate.TakeAsync(eventData.CommandId, cancellationToken);
         }
 
         return result;
@@ -119,7 +113,7 @@ internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDbTransactionI
     {
         if (IsAutocommitWrite(command))
         {
-            Enter(eventData.CommandId);
+            gate.Take(eventData.CommandId);
         }
 
         return result;
@@ -128,23 +122,23 @@ internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDbTransactionI
     // A write read back through a reader (INSERT ... RETURNING) is done when its reader is.
     public InterceptionResult DataReaderDisposing(DbCommand command, DataReaderDisposingEventData eventData, InterceptionResult result)
     {
-        Leave(eventData.CommandId);
+        gate.GiveBack(eventData.CommandId);
         return result;
     }
 
-    public void CommandFailed(DbCommand command, CommandErrorEventData eventData) => Leave(eventData.CommandId);
+    public void CommandFailed(DbCommand command, CommandErrorEventData eventData) => gate.GiveBack(eventData.CommandId);
 
     public Task CommandFailedAsync(DbCommand command, CommandErrorEventData eventData, CancellationToken cancellationToken = default)
     {
-        Leave(eventData.CommandId);
+        gate.GiveBack(eventData.CommandId);
         return Task.CompletedTask;
     }
 
-    public void CommandCanceled(DbCommand command, CommandEndEventData eventData) => Leave(eventData.CommandId);
+    public void CommandCanceled(DbCommand command, CommandEndEventData eventData) => gate.GiveBack(eventData.CommandId);
 
     public Task CommandCanceledAsync(DbCommand command, CommandEndEventData eventData, CancellationToken cancellationToken = default)
     {
-        Leave(eventData.CommandId);
+        gate.GiveBack(eventData.CommandId);
         return Task.CompletedTask;
     }
 
@@ -159,35 +153,6 @@ internal sealed class SqliteWriteGate : DbConnectionInterceptor, IDbTransactionI
         var sql = command.CommandText.AsSpan().TrimStart();
         return sql.StartsWith("INSERT", StringComparison.OrdinalIgnoreCase) || sql.StartsWith("UPDATE", StringComparison.OrdinalIgnoreCase)
             || sql.StartsWith("DELETE", StringComparison.OrdinalIgnoreCase) || sql.StartsWith("REPLACE", StringComparison.OrdinalIgnoreCase);
-    }
-
-    private async Task EnterAsync(Guid holder, CancellationToken ct)
-    {
-        if (!await gate.WaitAsync(Patience, ct))
-        {
-            throw new TimeoutException($"No SQLite write slot within {Patience.TotalSeconds} s");
-        }
-
-        holders[holder] = true;
-    }
-
-    private void Enter(Guid holder)
-    {
-        if (!gate.Wait(Patience))
-        {
-            throw new TimeoutException($"No SQLite write slot within {Patience.TotalSeconds} s");
-        }
-
-        holders[holder] = true;
-    }
-
-    private void Leave(Guid holder)
-    {
-        // Removal succeeds once per Enter, so a transaction that commits and then closes its connection leaves once.
-        if (holders.TryRemove(holder, out _))
-        {
-            gate.Release();
-        }
     }
 
     public void Dispose() => gate.Dispose();
