@@ -16,22 +16,30 @@ if [ "$scenarios" = micro ]; then
   # BenchmarkDotNet: policy evaluation, prefix matching, ruleset compilation (no lab needed).
   exec dotnet run -c Release --project bench/Drawbridge.Micro -- --filter '*' --job short --inProcess
 fi
-if [ "$scenarios" = throughput ]; then
-  # Initiate throughput on loopback, SQLite then PostgreSQL (fsync on), no lab needed: see ThroughputBench.cs.
+if [ "$scenarios" = throughput ] || [ "$scenarios" = fanout ]; then
+  # Loopback scenarios, no lab needed: the published server on 127.0.0.1:5091 with its rate limits lifted (one owner
+  # token makes all the load). See ThroughputBench.cs and FanoutBench.cs.
   scripts/publish.sh
   dotnet publish bench/Drawbridge.Bench -c Release -o artifacts/bench --nologo -v quiet
-  dir=$(mktemp -d /tmp/drawbridge-throughput.XXXXXX)
+  dir=$(mktemp -d /tmp/drawbridge-loopback.XXXXXX)
   chmod 755 "$dir"   # PostgreSQL runs as its own user and must reach its directory inside
   token="dbt_bench-owner-token-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-  trap 'kill $(cat "$dir/server.pid" 2>/dev/null) 2>/dev/null || true; scripts/postgres.sh stop "$dir/pg" 2>/dev/null || true; rm -rf "$dir"' EXIT
+  trap 'kill $(cat "$dir/server.pid" 2>/dev/null) 2>/dev/null || true; scripts/postgres.sh stop "$dir/pg" 2>/dev/null || true; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$dir"' EXIT
   serve() { # PROVIDER [CONNECTION]
     env Drawbridge__DataDirectory="$dir/data-$1" Drawbridge__Bootstrap__OwnerToken="$token" Drawbridge__Database__Provider="$1" \
       ${2:+Drawbridge__Database__ConnectionString="$2"} Drawbridge__Limits__InitiatePerMinute=100000000 Drawbridge__Limits__MaxActiveGrantsPerUser=100000000 \
-      Logging__LogLevel__Default=Warning dotnet artifacts/server/drawbridge-server.dll --urls http://127.0.0.1:5091 >"$dir/server-$1.log" 2>&1 &
+      Drawbridge__Limits__EnrollPerMinute=1000000 Logging__LogLevel__Default=Warning dotnet artifacts/server/drawbridge-server.dll --urls http://127.0.0.1:5091 >"$dir/server-$1.log" 2>&1 &
     echo $! >"$dir/server.pid"
     for _ in $(seq 1 120); do curl -sf -H "Authorization: Bearer $token" http://127.0.0.1:5091/api/v1/whoami >/dev/null && return; sleep 0.5; done
     echo "server did not start" >&2; exit 1
   }
+  if [ "$scenarios" = fanout ]; then
+    ulimit -n "$(ulimit -Hn)"   # a socket per agent, on both ends (10,000 fit in the 20,000 this machine allows)
+    serve Sqlite
+    echo "Fan-out: ${BENCH_AGENTS:-10000} simulated agents long-polling one server (SQLite) on loopback"
+    dotnet artifacts/bench/drawbridge-bench.dll fanout --server http://127.0.0.1:5091 --token "$token" --agents "${BENCH_AGENTS:-10000}" --server-pid "$(cat "$dir/server.pid")"
+    exit 0
+  fi
   echo "Initiate throughput (${BENCH_SECONDS:-10} s per loop after 3 s of warm-up, ${BENCH_MACHINES:-20} machines without agents)"
   echo "| database | loop | initiates/s | failed | p50 ms | p99 ms | max ms |"
   echo "| --- | --- | --- | --- | --- | --- | --- |"
@@ -43,22 +51,6 @@ if [ "$scenarios" = throughput ]; then
       --hosts "${BENCH_MACHINES:-20}" --seconds "${BENCH_SECONDS:-10}" --concurrency "${BENCH_CONCURRENCY:-16}" --rate "${BENCH_RATE:-50}"
     kill "$(cat "$dir/server.pid")"; wait "$(cat "$dir/server.pid")" 2>/dev/null || true
   done
-  exit 0
-fi
-if [ "$scenarios" = fanout ]; then
-  # BENCH_AGENTS=10000 simulated agents long-polling one server (SQLite) on loopback; a change reaching all of them.
-  scripts/publish.sh
-  dotnet publish bench/Drawbridge.Bench -c Release -o artifacts/bench --nologo -v quiet
-  ulimit -n "$(ulimit -Hn)"   # a socket per agent, on both ends (10,000 fit in the 20,000 this machine allows)
-  dir=$(mktemp -d /tmp/drawbridge-fanout.XXXXXX)
-  token="dbt_bench-owner-token-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-  env Drawbridge__DataDirectory="$dir/data" Drawbridge__Bootstrap__OwnerToken="$token" Drawbridge__Limits__EnrollPerMinute=1000000 \
-    Logging__LogLevel__Default=Warning dotnet artifacts/server/drawbridge-server.dll --urls http://127.0.0.1:5092 >"$dir/server.log" 2>&1 &
-  server=$!
-  trap 'kill $server 2>/dev/null || true; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$dir"' EXIT
-  for _ in $(seq 1 120); do curl -sf -H "Authorization: Bearer $token" http://127.0.0.1:5092/api/v1/whoami >/dev/null && break; sleep 0.5; done
-  echo "Fan-out: ${BENCH_AGENTS:-10000} simulated agents long-polling one server (SQLite) on loopback"
-  dotnet artifacts/bench/drawbridge-bench.dll fanout --server http://127.0.0.1:5092 --token "$token" --agents "${BENCH_AGENTS:-10000}" --server-pid $server
   exit 0
 fi
 if [ "$scenarios" = posture ]; then

@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using Drawbridge.Contracts;
 
 namespace Drawbridge.Bench;
 
@@ -22,7 +19,6 @@ internal static class CloseBench
 
     public static async Task<int> RunAsync(HttpClient http, string subscription, int hosts, int grants, string? killPidsFile)
     {
-        var policy = $"/subscriptions/{subscription}/resourceGroups/default/providers/Microsoft.Security/locations/local/jitNetworkAccessPolicies/default";
         var errors = new List<(double LastOpen, double FirstClosed)>();
         if (killPidsFile is null)
         {
@@ -30,8 +26,8 @@ internal static class CloseBench
             for (var i = 0; i < grants; i++)
             {
                 var host = (i % hosts) + 1;
-                var end = await OpenAsync(http, subscription, policy, host, "2s");
-                errors.Add(await ClosedAfterAsync(Target(host), end));
+                var end = await OpenAsync(http, subscription, host, "2s");
+                errors.Add(await ClosedAfterAsync(DrawbridgeGrants.Ssh(host), end));
             }
         }
         else
@@ -40,7 +36,7 @@ internal static class CloseBench
             var ends = new DateTimeOffset[hosts];
             for (var host = 1; host <= hosts; host++)
             {
-                ends[host - 1] = await OpenAsync(http, subscription, policy, host, string.Create(CultureInfo.InvariantCulture, $"{5 + host}s"));
+                ends[host - 1] = await OpenAsync(http, subscription, host, string.Create(CultureInfo.InvariantCulture, $"{5 + host}s"));
             }
 
             foreach (var pid in File.ReadAllLines(killPidsFile).Where(l => l.Length > 0))
@@ -50,29 +46,23 @@ internal static class CloseBench
 
             for (var host = 1; host <= hosts; host++)
             {
-                errors.Add(await ClosedAfterAsync(Target(host), ends[host - 1]));
+                errors.Add(await ClosedAfterAsync(DrawbridgeGrants.Ssh(host), ends[host - 1]));
             }
         }
 
         var closed = errors.Select(e => e.FirstClosed).Order().ToList();
         var open = errors.Select(e => e.LastOpen).Order().ToList();
-        double P(List<double> sorted, double q) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {(killPidsFile is null ? "running" : "server and agents killed")} | {errors.Count} | {closed[0]:F1} | {P(closed, 0.5):F1} | {P(closed, 0.99):F1} | {closed[^1]:F1} | {P(open, 0.99):F1} | {open[^1]:F1} |"));
+            $"| {(killPidsFile is null ? "running" : "server and agents killed")} | {errors.Count} | {closed[0]:F1} | {Percentile.Of(closed, 0.5):F1} | {Percentile.Of(closed, 0.99):F1} | {closed[^1]:F1} | {Percentile.Of(open, 0.99):F1} | {open[^1]:F1} |"));
         return 0;
     }
 
-    private static IPEndPoint Target(int host) => new(IPAddress.Parse($"198.18.0.{10 + host}"), 22);
-
     /// <summary>Initiates a grant and waits until it is open; returns its end time as the server set it.</summary>
-    private static async Task<DateTimeOffset> OpenAsync(HttpClient http, string subscription, string policy, int host, string duration)
+    private static async Task<DateTimeOffset> OpenAsync(HttpClient http, string subscription, int host, string duration)
     {
-        var body = $$"""{"virtualMachines":[{"id":"/subscriptions/{{subscription}}/resourceGroups/default/providers/Microsoft.Compute/virtualMachines/h{{host}}","ports":[{"number":22,"duration":"{{duration}}"}]}]}""";
-        using var response = await http.PostAsync($"{policy}/initiate?api-version=2020-01-01", new StringContent(body, Encoding.UTF8, "application/json"));
-        response.EnsureSuccessStatusCode();
-        var request = (await response.Content.ReadFromJsonAsync(DrawbridgeJson.Wire.JitNetworkAccessRequest))!;
+        var request = await BenchApi.InitiatedAsync(http, subscription, "default", $"h{host}", duration);
         var end = request.VirtualMachines[0].Ports[0].EndTimeUtc;
-        for (var i = 0; i < 2000 && !await Probe.ConnectsAsync(Target(host), TimeSpan.FromMilliseconds(50)); i++)
+        for (var i = 0; i < 2000 && !await Probe.ConnectsAsync(DrawbridgeGrants.Ssh(host), TimeSpan.FromMilliseconds(50)); i++)
         {
             await Task.Delay(1);
         }

@@ -1,10 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Drawbridge.Contracts;
 
 namespace Drawbridge.Bench;
 
@@ -22,7 +20,7 @@ internal static class FanoutBench
 
     public static async Task<int> RunAsync(HttpClient owner, string subscription, Uri server, int agents, int serverPid)
     {
-        var credentials = await EnrollAsync(owner, agents);
+        var credentials = await BenchApi.EnrollAsync(owner, "f", agents);
         var groups = (agents + GroupSize - 1) / GroupSize;
         await ChangeGroupsAsync(owner, subscription, agents, groups, port: 443);
 
@@ -60,29 +58,12 @@ internal static class FanoutBench
         await stop.CancelAsync();
         await Task.WhenAll(loops);
 
-        double P(double q) => reached[Math.Min(reached.Count - 1, (int)Math.Ceiling(q * reached.Count) - 1)];
         Console.WriteLine("| agents | groups changed | changes sent (ms) | reached | p50 ms | p99 ms | all ms | server RSS idle | server peak RSS |");
         Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {agents} | {groups} | {changed.TotalMilliseconds:F0} | {reached.Count} | {P(0.5):F0} | {P(0.99):F0} | {(reached.Count == agents ? reached[^1].ToString("F0", CultureInfo.InvariantCulture) : "not all")} | {idleRss} | {peakRss} |"));
+            $"| {agents} | {groups} | {changed.TotalMilliseconds:F0} | {reached.Count} | {Percentile.Of(reached, 0.5):F0} | {Percentile.Of(reached, 0.99):F0} | {(reached.Count == agents ? reached[^1].ToString("F0", CultureInfo.InvariantCulture) : "not all")} | {idleRss} | {peakRss} |"));
         Console.Error.WriteLine($"poll errors: {fleet.Sum(a => a.Errors)}");
         return reached.Count == agents ? 0 : 1;
-    }
-
-    private static async Task<List<string>> EnrollAsync(HttpClient owner, int agents)
-    {
-        var created = await owner.PostAsJsonAsync("/api/v1/enrollment-tokens", new EnrollmentTokenCreateRequest { Uses = agents, Ttl = "1h" }, DrawbridgeJson.Wire.EnrollmentTokenCreateRequest);
-        created.EnsureSuccessStatusCode();
-        var token = (await created.Content.ReadFromJsonAsync(DrawbridgeJson.Wire.EnrollmentTokenCreated))!.Token;
-        var credentials = new string[agents];
-        await Parallel.ForAsync(0, agents, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
-        {
-            using var enrolled = await owner.PostAsJsonAsync("/agent/v1/enroll",
-                new AgentEnrollRequest { Token = token, Name = $"f{i + 1}", Addresses = ["127.0.0.1"] }, DrawbridgeJson.Wire.AgentEnrollRequest, ct);
-            enrolled.EnsureSuccessStatusCode();
-            credentials[i] = (await enrolled.Content.ReadFromJsonAsync(DrawbridgeJson.Wire.AgentEnrollResponse, ct))!.Credential;
-        });
-        return [.. credentials];
     }
 
     /// <summary>Puts group fanout-K (machines f(1000K+1)..) with one rule allowing <paramref name="port"/> from the Internet.</summary>
@@ -91,7 +72,7 @@ internal static class FanoutBench
         for (var g = 0; g < groups; g++)
         {
             var vms = string.Join(',', Enumerable.Range((g * GroupSize) + 1, Math.Min(GroupSize, agents - (g * GroupSize)))
-                .Select(i => $$"""{"id":"/subscriptions/{{subscription}}/resourceGroups/default/providers/Microsoft.Compute/virtualMachines/f{{i}}"}"""));
+                .Select(i => $$"""{"id":"{{BenchApi.VirtualMachine(subscription, $"f{i}")}}"}"""));
             var body = $$$"""
                 {"location":"local","properties":{"securityRules":[{"name":"web","properties":{"priority":100,"direction":"Inbound","access":"Allow","protocol":"Tcp",
                 "sourceAddressPrefix":"Internet","sourcePortRange":"*","destinationAddressPrefix":"*","destinationPortRange":"{{{port}}}"}}],"virtualMachines":[{{{vms}}}]}}
@@ -130,8 +111,8 @@ internal static class FanoutBench
         /// <summary>From now on, the next new version counts as the change reaching this agent.</summary>
         public void Arm()
         {
-            armedAt = Volatile.Read(ref version);
             clock = Stopwatch.StartNew();
+            Volatile.Write(ref armedAt, Volatile.Read(ref version));
         }
 
         public async Task RunAsync(CancellationToken ct)
@@ -153,7 +134,7 @@ internal static class FanoutBench
                     response.EnsureSuccessStatusCode();
                     using var state = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(ct), cancellationToken: ct);
                     var received = state.RootElement.GetProperty("version").GetInt64();
-                    if (armedAt >= 0 && received > armedAt && Reached is null)
+                    if (Volatile.Read(ref armedAt) is var armed and >= 0 && received > armed && Reached is null)
                     {
                         Reached = clock!.Elapsed;
                     }

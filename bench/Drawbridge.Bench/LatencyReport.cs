@@ -16,13 +16,14 @@ internal static class LatencyReport
         foreach (var (name, samples) in systems)
         {
             var sorted = samples.Order().ToList();
-            Console.WriteLine(Invariant($"| {name} | {sorted.Count} | {string.Join(" | ", Percentiles.Select(q => $"{At(sorted, q):F1}"))} | {sorted[^1]:F1} |"));
+            Console.WriteLine(Invariant($"| {name} | {sorted.Count} | {string.Join(" | ", Percentiles.Select(q => $"{Percentile.Of(sorted, q):F1}"))} | {sorted[^1]:F1} |"));
         }
 
-        var (first, firstSamples) = systems[0];
+        var (first, firstSamples) = (systems[0].Name, systems[0].Samples.Order().ToList());
         foreach (var (name, samples) in systems.Skip(1))
         {
-            var ratios = Percentiles.Append(1.0).Select(q => At(firstSamples.Order().ToList(), q) / At(samples.Order().ToList(), q));
+            var sorted = samples.Order().ToList();
+            var ratios = Percentiles.Append(1.0).Select(q => Percentile.Of(firstSamples, q) / Percentile.Of(sorted, q));
             Console.WriteLine(Invariant($"| ratio {first} / {name} | | {string.Join(" | ", ratios.Select(r => $"{r:F2}"))} |"));
         }
     }
@@ -73,14 +74,12 @@ internal static class LatencyReport
             var color = Colors[i % Colors.Length];
             svg.Append(Invariant($"""<polyline fill="none" stroke="{color}" stroke-width="2" points="{points}"/>"""));
             var legend = top + plotHeight + bottom + (i * 18);
-            svg.Append(Invariant($"""<rect x="{left}" y="{legend - 6}" width="14" height="4" fill="{color}"/><text x="{left + 20}" y="{legend}">{Escape(systems[i].Name)}: p50 {At(sorted, 0.5):F1} ms, p99 {At(sorted, 0.99):F1} ms ({sorted.Count} grants)</text>"""));
+            svg.Append(Invariant($"""<rect x="{left}" y="{legend - 6}" width="14" height="4" fill="{color}"/><text x="{left + 20}" y="{legend}">{Escape(systems[i].Name)}: p50 {Percentile.Of(sorted, 0.5):F1} ms, p99 {Percentile.Of(sorted, 0.99):F1} ms ({sorted.Count} grants)</text>"""));
         }
 
         svg.Append("</svg>\n");
         File.WriteAllText(path, svg.ToString());
     }
-
-    private static double At(List<double> sorted, double q) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
 
     private static string Escape(string text) => text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal);
 

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Json;
 using System.Text;
-using Drawbridge.Contracts;
 
 namespace Drawbridge.Bench;
 
@@ -19,7 +17,7 @@ internal static class ThroughputBench
 
     public static async Task<int> RunAsync(HttpClient http, string subscription, string label, int machines, int seconds, int concurrency, int rate)
     {
-        var policy = $"/subscriptions/{subscription}/resourceGroups/default/providers/Microsoft.Security/locations/local/jitNetworkAccessPolicies/throughput";
+        const string policy = "throughput";
         await SetupAsync(http, subscription, policy, machines);
 
         // Warm-up, not counted: the server's hot paths compiled at full optimization first.
@@ -33,38 +31,19 @@ internal static class ThroughputBench
 
     private static async Task SetupAsync(HttpClient http, string subscription, string policy, int machines)
     {
-        var created = await http.PostAsJsonAsync("/api/v1/enrollment-tokens", new EnrollmentTokenCreateRequest { Uses = machines, Ttl = "10m" }, DrawbridgeJson.Wire.EnrollmentTokenCreateRequest);
-        await EnsureAsync(created, "enrollment token");
-        var token = (await created.Content.ReadFromJsonAsync(DrawbridgeJson.Wire.EnrollmentTokenCreated))!.Token;
-        for (var i = 1; i <= machines; i++)
-        {
-            using var enrolled = await http.PostAsJsonAsync("/agent/v1/enroll",
-                new AgentEnrollRequest { Token = token, Name = $"t{i}", Addresses = ["127.0.0.1"] }, DrawbridgeJson.Wire.AgentEnrollRequest);
-            await EnsureAsync(enrolled, $"machine t{i}");
-        }
-
+        await BenchApi.EnrollAsync(http, "t", machines);
         var vms = string.Join(',', Enumerable.Range(1, machines).Select(i =>
-            $$"""{"id":"/subscriptions/{{subscription}}/resourceGroups/default/providers/Microsoft.Compute/virtualMachines/t{{i}}","ports":[{"number":22,"protocol":"*","allowedSourceAddressPrefix":"*","maxRequestAccessDuration":"PT3H"}]}"""));
-        using var put = await http.PutAsync($"{policy}?api-version=2020-01-01", new StringContent("""{"properties":{"virtualMachines":[""" + vms + "]}}", Encoding.UTF8, "application/json"));
-        await EnsureAsync(put, "policy");
-    }
-
-    private static async Task EnsureAsync(HttpResponseMessage response, string what)
-    {
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new InvalidOperationException($"{what}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        }
+            $$"""{"id":"{{BenchApi.VirtualMachine(subscription, $"t{i}")}}","ports":[{"number":22,"protocol":"*","allowedSourceAddressPrefix":"*","maxRequestAccessDuration":"PT3H"}]}"""));
+        using var put = await http.PutAsync($"{BenchApi.Policy(subscription, policy)}?api-version=2020-01-01", new StringContent("""{"properties":{"virtualMachines":[""" + vms + "]}}", Encoding.UTF8, "application/json"));
+        await BenchApi.EnsureAsync(put, "policy");
     }
 
     private static async Task<bool> InitiateAsync(HttpClient http, string subscription, string policy, int machine, int sequence)
     {
-        // A source per request (inside 10.0.0.0/8): each initiate is a new grant, not a supersede of the previous one.
-        var source = $"10.{(sequence >> 16) & 255}.{(sequence >> 8) & 255}.{sequence & 255}";
-        var body = $$"""{"virtualMachines":[{"id":"/subscriptions/{{subscription}}/resourceGroups/default/providers/Microsoft.Compute/virtualMachines/t{{machine}}","ports":[{"number":22,"duration":"PT1H","allowedSourceAddressPrefix":"{{source}}"}]}]}""";
         try
         {
-            using var response = await http.PostAsync($"{policy}/initiate?api-version=2020-01-01", new StringContent(body, Encoding.UTF8, "application/json"));
+            // A source per request (inside 10.0.0.0/8): each initiate is a new grant, not a supersede of the previous one.
+            using var response = await BenchApi.InitiateAsync(http, subscription, policy, $"t{machine}", "PT1H", $"10.{(sequence >> 16) & 255}.{(sequence >> 8) & 255}.{sequence & 255}");
             return response.IsSuccessStatusCode;
         }
         catch (Exception e) when (e is TaskCanceledException or HttpRequestException)
@@ -142,8 +121,7 @@ internal static class ThroughputBench
     private static void Print(string label, string loop, List<double> latencies, int failures, int seconds)
     {
         latencies.Sort();
-        double P(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(q * latencies.Count) - 1)];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {label} | {loop} | {(latencies.Count - failures) / (double)seconds:F0} | {failures} | {P(0.5):F1} | {P(0.99):F1} | {(latencies.Count == 0 ? double.NaN : latencies[^1]):F1} |"));
+            $"| {label} | {loop} | {(latencies.Count - failures) / (double)seconds:F0} | {failures} | {Percentile.Of(latencies, 0.5):F1} | {Percentile.Of(latencies, 0.99):F1} | {(latencies.Count == 0 ? double.NaN : latencies[^1]):F1} |"));
     }
 }
