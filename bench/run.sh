@@ -41,14 +41,14 @@ if [ "$scenarios" = throughput ] || [ "$scenarios" = fanout ]; then
     exit 0
   fi
   echo "Initiate throughput (${BENCH_SECONDS:-10} s per loop after 3 s of warm-up, ${BENCH_MACHINES:-20} machines without agents)"
-  echo "| database | loop | initiates/s | failed | p50 ms | p99 ms | max ms |"
-  echo "| --- | --- | --- | --- | --- | --- | --- |"
+  echo "| database | loop | initiates/s | failed | p50 ms | p99 ms | max ms | server CPU ms per initiate |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
   for provider in Sqlite PostgreSQL; do
     connection=""
     [ $provider = PostgreSQL ] && connection=$(PG_FSYNC=on scripts/postgres.sh start "$dir/pg" 55491)
     serve $provider "$connection"
     dotnet artifacts/bench/drawbridge-bench.dll throughput --server http://127.0.0.1:5091 --token "$token" --label $provider \
-      --hosts "${BENCH_MACHINES:-20}" --seconds "${BENCH_SECONDS:-10}" --concurrency "${BENCH_CONCURRENCY:-16}" --rate "${BENCH_RATE:-50}"
+      --hosts "${BENCH_MACHINES:-20}" --seconds "${BENCH_SECONDS:-10}" --concurrency "${BENCH_CONCURRENCY:-16}" --rate "${BENCH_RATE:-50}" --server-pid "$(cat "$dir/server.pid")"
     kill "$(cat "$dir/server.pid")"; wait "$(cat "$dir/server.pid")" 2>/dev/null || true
   done
   exit 0

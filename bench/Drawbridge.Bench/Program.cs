@@ -17,7 +17,7 @@ if (options.Command == "posture")
 if (options.Command is not ("latency" or "close" or "throughput" or "fanout"))
 {
     Console.Error.WriteLine("usage: drawbridge-bench latency|close|throughput|fanout --server URL --token TOKEN [--hosts 20] [--grants 200] [--kill-pids FILE] "
-        + "[--fwknop MODE:ADDRESS:NAMESPACE]... [--fwknop-keys FILE] [--source 198.18.0.100] [--chart FILE] [--label L --seconds 10 --concurrency 16 --rate 500] [--agents 10000 --server-pid PID] | posture [--machines 100000] [--rules 50]");
+        + "[--fwknop MODE:ADDRESS:NAMESPACE]... [--fwknop-keys FILE] [--source 198.18.0.100] [--chart FILE] [--label L --seconds 10 --concurrency 16 --rate 500] [--agents 10000] [--server-pid PID] | posture [--machines 100000] [--rules 50]");
     return 2;
 }
 
@@ -26,7 +26,7 @@ http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer
 var subscription = (await http.GetFromJsonAsync("/api/v1/whoami", DrawbridgeJson.Wire.WhoAmI))!.SubscriptionId!;
 if (options.Command == "throughput")
 {
-    return await ThroughputBench.RunAsync(http, subscription, options.Label, options.Hosts, options.Seconds, options.Concurrency, options.Rate);
+    return await ThroughputBench.RunAsync(http, subscription, options.Label, options.Hosts, options.Seconds, options.Concurrency, options.Rate, options.ServerPid);
 }
 
 if (options.Command == "fanout")

@@ -15,17 +15,19 @@ internal static class ThroughputBench
 {
     private const int MaxOutstanding = 2000;
 
-    public static async Task<int> RunAsync(HttpClient http, string subscription, string label, int machines, int seconds, int concurrency, int rate)
+    public static async Task<int> RunAsync(HttpClient http, string subscription, string label, int machines, int seconds, int concurrency, int rate, int serverPid)
     {
         const string policy = "throughput";
         await SetupAsync(http, subscription, policy, machines);
 
         // Warm-up, not counted: the server's hot paths compiled at full optimization first.
         await ClosedLoopAsync(http, subscription, policy, machines, concurrency, TimeSpan.FromSeconds(3), 0);
+        var cpu = ServerCpu(serverPid);
         var closed = await ClosedLoopAsync(http, subscription, policy, machines, concurrency, TimeSpan.FromSeconds(seconds), 100_000);
-        Print(label, $"closed loop, {concurrency} callers", closed.Latencies, closed.Failures, seconds);
+        Print(label, $"closed loop, {concurrency} callers", closed.Latencies, closed.Failures, seconds, ServerCpu(serverPid) - cpu);
+        cpu = ServerCpu(serverPid);
         var open = await OpenLoopAsync(http, subscription, policy, machines, rate, TimeSpan.FromSeconds(seconds));
-        Print(label, $"open loop, {rate}/s offered", open.Latencies, open.Failures, seconds);
+        Print(label, $"open loop, {rate}/s offered", open.Latencies, open.Failures, seconds, ServerCpu(serverPid) - cpu);
         return 0;
     }
 
@@ -118,10 +120,18 @@ internal static class ThroughputBench
         return (latencies, failures);
     }
 
-    private static void Print(string label, string loop, List<double> latencies, int failures, int seconds)
+    /// <summary>The server's user and system CPU time so far: steadier than a rate on a shared 2-core machine.</summary>
+    private static TimeSpan ServerCpu(int pid)
+    {
+        using var server = Process.GetProcessById(pid);
+        return server.TotalProcessorTime;
+    }
+
+    private static void Print(string label, string loop, List<double> latencies, int failures, int seconds, TimeSpan serverCpu)
     {
         latencies.Sort();
+        var answered = latencies.Count - failures;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {label} | {loop} | {(latencies.Count - failures) / (double)seconds:F0} | {failures} | {Percentile.Of(latencies, 0.5):F1} | {Percentile.Of(latencies, 0.99):F1} | {(latencies.Count == 0 ? double.NaN : latencies[^1]):F1} |"));
+            $"| {label} | {loop} | {answered / (double)seconds:F0} | {failures} | {Percentile.Of(latencies, 0.5):F1} | {Percentile.Of(latencies, 0.99):F1} | {(latencies.Count == 0 ? double.NaN : latencies[^1]):F1} | {serverCpu.TotalMilliseconds / Math.Max(1, answered):F2} |"));
     }
 }
