@@ -3,8 +3,10 @@ using System.Net.Http.Json;
 using Drawbridge.Contracts;
 using Drawbridge.Jit;
 using Drawbridge.Server.Identity;
+using Drawbridge.Server.Jit;
 using Drawbridge.Server.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Drawbridge.Server.Tests;
 
@@ -392,6 +394,22 @@ public abstract class JitApiTests(ITestDatabase database) : IAsyncLifetime
         Assert.True(next.Version > state.Version);
         Assert.Empty(next.Grants);
         Assert.Equal(1, await _server.DbAsync(db => db.AuditEvents.CountAsync(e => e.Action.EndsWith("/expire"), ct)));
+    }
+
+    [Fact]
+    public async Task Expiry_IsWokenOnlyByAGrantEndingBeforeItsNextPlannedPass()
+    {
+        var expiry = _server.Services.GetRequiredService<GrantExpiryService>();
+        var now = _server.Time.GetUtcNow();
+
+        // Until its first pass has planned the next one, every grant wakes it; then (no grants) it sleeps MaxSleep.
+        for (var i = 0; i < 200 && expiry.Wake(now.AddHours(1)); i++)
+        {
+            await Task.Delay(25, TestContext.Current.CancellationToken);
+        }
+
+        Assert.False(expiry.Wake(now + GrantExpiryService.MaxSleep + TimeSpan.FromSeconds(1)));
+        Assert.True(expiry.Wake(now + TimeSpan.FromSeconds(1)));
     }
 
     [Fact]

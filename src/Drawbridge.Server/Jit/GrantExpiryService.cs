@@ -24,14 +24,32 @@ internal sealed partial class GrantExpiryService(
 
     private TaskCompletionSource _wake = NewSignal();
 
-    /// <summary>Called after a new grant is written, in case it ends before the current sleep does.</summary>
-    public void Wake() => Interlocked.Exchange(ref _wake, NewSignal()).TrySetResult();
+    // UTC ticks of the next planned pass; MaxValue while a pass runs (or before the first), so any new grant wakes it.
+    private long _nextPassTicks = long.MaxValue;
+
+    /// <summary>
+    /// Called after a grant ending at <paramref name="endTimeUtc"/> is written. Wakes the service only if that is
+    /// before its next planned pass: a grant of minutes or hours is found by the passes that run anyway, and under a
+    /// stream of initiates a pass for each one cost more CPU than the initiates themselves (bench/README.md).
+    /// </summary>
+    /// <returns>Whether the sleep was cut short.</returns>
+    public bool Wake(DateTimeOffset endTimeUtc)
+    {
+        if (endTimeUtc.UtcTicks >= Volatile.Read(ref _nextPassTicks))
+        {
+            return false;
+        }
+
+        Interlocked.Exchange(ref _wake, NewSignal()).TrySetResult();
+        return true;
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            // Taken before the pass, so a grant written during the pass still wakes the next sleep.
+            // Both before the pass, so a grant written during the pass still wakes the next sleep.
+            Volatile.Write(ref _nextPassTicks, long.MaxValue);
             var wake = Volatile.Read(ref _wake).Task;
             var sleep = MaxSleep;
             try
@@ -43,6 +61,7 @@ internal sealed partial class GrantExpiryService(
                 Log.PassFailed(logger, e);
             }
 
+            Volatile.Write(ref _nextPassTicks, (time.GetUtcNow() + sleep).UtcTicks);
             try
             {
                 await wake.WaitAsync(sleep, time, stoppingToken);

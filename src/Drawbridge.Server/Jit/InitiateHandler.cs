@@ -136,7 +136,7 @@ internal sealed class InitiateHandler(
         await tx.CommitAsync(ct);
 
         notifier.Publish(versions.Keys);
-        expiry.Wake();
+        expiry.Wake(request.Grants.Min(g => g.EndTimeUtc));
         var machines = decisions.Select(d => d.Machine).DistinctBy(m => m.Id).ToDictionary(m => m.Id);
         var response = JitMapping.ToArm(request, installation.SubscriptionId, machines);
         return TypedResults.Json(response, DrawbridgeJson.Wire.JitNetworkAccessRequest, statusCode: StatusCodes.Status202Accepted);
