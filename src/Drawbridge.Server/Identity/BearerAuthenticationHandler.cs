@@ -21,6 +21,20 @@ internal sealed class BearerAuthenticationHandler(
 {
     public const string SchemeName = "Bearer";
 
+    // Compiled once: every API call and agent poll authenticates, and EF's per-call translation of a LINQ query (its
+    // parameter extraction and cache lookup) cost more than the lookup itself (bench/README.md, "Throughput").
+    private static readonly CompiledPerModel<Func<DrawbridgeDbContext, string, CancellationToken, Task<AgentRow?>>> AgentByCredential =
+        new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string hash, CancellationToken ct) => db.Machines.AsNoTracking()
+            .Where(m => m.AgentCredentialHash == hash)
+            .Select(m => new AgentRow(m.Id, m.Name, m.ResourceGroup))
+            .SingleOrDefault()));
+
+    private static readonly CompiledPerModel<Func<DrawbridgeDbContext, string, CancellationToken, Task<TokenRow?>>> TokenByHash =
+        new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string hash, CancellationToken ct) => db.ApiTokens.AsNoTracking()
+            .Where(t => t.TokenHash == hash)
+            .Select(t => new TokenRow(t.Principal, t.RevokedUtc, t.ExpiresUtc, db.Users.Any(u => u.Name == t.Principal && u.DisabledUtc != null)))
+            .SingleOrDefault()));
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         string? header = Request.Headers.Authorization;
@@ -39,10 +53,7 @@ internal sealed class BearerAuthenticationHandler(
         var ct = Context.RequestAborted;
         if (secret.StartsWith(Secrets.AgentCredentialPrefix, StringComparison.Ordinal))
         {
-            var machine = await db.Machines.AsNoTracking()
-                .Where(m => m.AgentCredentialHash == hash)
-                .Select(m => new { m.Id, m.Name, m.ResourceGroup })
-                .SingleOrDefaultAsync(ct);
+            var machine = await AgentByCredential.For(db)(db, hash, ct);
             return machine is null
                 ? await FailAsync("unknown agent credential")
                 : Success("agent", new Claim(ClaimTypes.Name, $"agent:{machine.Name}"), new Claim(DrawbridgeClaims.MachineId, machine.Id.ToString()),
@@ -51,10 +62,7 @@ internal sealed class BearerAuthenticationHandler(
 
         // One round trip on every API call: the token and whether its user is disabled.
         var now = time.GetUtcNow();
-        var token = await db.ApiTokens.AsNoTracking()
-            .Where(t => t.TokenHash == hash)
-            .Select(t => new { t.Principal, t.RevokedUtc, t.ExpiresUtc, Disabled = db.Users.Any(u => u.Name == t.Principal && u.DisabledUtc != null) })
-            .SingleOrDefaultAsync(ct);
+        var token = await TokenByHash.For(db)(db, hash, ct);
         if (token is null || token.RevokedUtc is not null || token.ExpiresUtc <= now)
         {
             return await FailAsync("unknown, revoked or expired token");
@@ -81,4 +89,8 @@ internal sealed class BearerAuthenticationHandler(
 
     private static AuthenticateResult Success(string authenticatedBy, params Claim[] claims) =>
         AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, authenticatedBy)), SchemeName));
+
+    private sealed record AgentRow(Guid Id, string Name, string ResourceGroup);
+
+    private sealed record TokenRow(string Principal, DateTimeOffset? RevokedUtc, DateTimeOffset? ExpiresUtc, bool Disabled);
 }

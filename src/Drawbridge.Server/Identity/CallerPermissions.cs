@@ -14,6 +14,11 @@ namespace Drawbridge.Server.Identity;
 /// </summary>
 internal sealed class CallerPermissions(IHttpContextAccessor accessor, DrawbridgeDbContext db, AuditLog audit, InstallationContext installation)
 {
+    // Compiled once: read on every API call (see BearerAuthenticationHandler).
+    private static readonly CompiledPerModel<Func<DrawbridgeDbContext, string, IAsyncEnumerable<AssignmentRow>>> AssignmentsOf =
+        new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string principal) =>
+            db.RoleAssignments.AsNoTracking().Where(a => a.Principal == principal).Select(a => new AssignmentRow(a.Role, a.Scope))));
+
     private Permissions? _loaded;
 
     public async ValueTask<Permissions> GetAsync(CancellationToken ct)
@@ -35,9 +40,8 @@ internal sealed class CallerPermissions(IHttpContextAccessor accessor, Drawbridg
         }
 
         var name = user.Name();
-        var rows = await db.RoleAssignments.AsNoTracking().Where(a => a.Principal == name).Select(a => new { a.Role, a.Scope }).ToListAsync(ct);
-        var held = new List<HeldRole>(rows.Count);
-        foreach (var row in rows)
+        var held = new List<HeldRole>();
+        await foreach (var row in AssignmentsOf.For(db)(db, name).WithCancellation(ct))
         {
             if (BuiltInRoles.Find(row.Role) is { } role && AccessScope.TryParse(row.Scope, out var scope))
             {
@@ -78,4 +82,6 @@ internal sealed class CallerPermissions(IHttpContextAccessor accessor, Drawbridg
         user.FindFirstValue(DrawbridgeClaims.MachineResourceGroup) is { } rg && user.FindFirstValue(DrawbridgeClaims.MachineName) is { } name
             ? AccessScope.VirtualMachine(installation.SubscriptionId, rg, name)
             : null;
+
+    private sealed record AssignmentRow(string Role, string Scope);
 }

@@ -28,6 +28,16 @@ internal sealed class InitiateHandler(
     public const int MaxPortsPerMachine = 16;
     public const int MaxJustificationLength = 1024;
 
+    // Compiled once: run inside every initiate's write transaction (see BearerAuthenticationHandler).
+    private static readonly CompiledPerModel<Func<DrawbridgeDbContext, string, DateTimeOffset, CancellationToken, Task<int>>> LiveGrantsOf =
+        new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string requestor, DateTimeOffset now, CancellationToken ct) =>
+            db.Grants.Count(g => g.Requestor == requestor && GrantLifecycle.Live.Contains(g.Status) && g.EndTimeUtc > now)));
+
+    private static readonly CompiledPerModel<Func<DrawbridgeDbContext, string, DateTimeOffset, Guid, int, string, CancellationToken, Task<bool>>> HoldsLiveGrant =
+        new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string requestor, DateTimeOffset now, Guid machineId, int port, string sources, CancellationToken ct) =>
+            db.Grants.Any(g => g.Requestor == requestor && GrantLifecycle.Live.Contains(g.Status) && g.EndTimeUtc > now
+                && g.MachineId == machineId && g.Port == port && g.Sources == sources)));
+
     public async Task<IResult> HandleAsync(HttpContext http, string resourceGroup, string location, string name, CancellationToken ct)
     {
         var (body, problem) = await JsonBody.ReadAsync(http.Request, DrawbridgeJson.Wire.JitNetworkAccessPolicyInitiateRequest, ct);
@@ -76,13 +86,11 @@ internal sealed class InitiateHandler(
 
         // A principal may hold only so many live grants; superseded ones do not count, they end in this request.
         // Checked inside the transaction, so concurrent requests of one principal cannot both slip under the cap.
-        var own = db.Grants.Where(g => g.Requestor == requestor && GrantLifecycle.Live.Contains(g.Status) && g.EndTimeUtc > now);
-        var live = await own.CountAsync(ct);
+        var live = await LiveGrantsOf.For(db)(db, requestor, now, ct);
         var superseding = 0;
         foreach (var (machine, decision) in decisions)
         {
-            var sources = string.Join(',', decision.Sources);
-            superseding += await own.AnyAsync(g => g.MachineId == machine.Id && g.Port == decision.Rule.Number && g.Sources == sources, ct) ? 1 : 0;
+            superseding += await HoldsLiveGrant.For(db)(db, requestor, now, machine.Id, decision.Rule.Number, string.Join(',', decision.Sources), ct) ? 1 : 0;
         }
 
         var cap = options.Value.Limits.MaxActiveGrantsPerUser;

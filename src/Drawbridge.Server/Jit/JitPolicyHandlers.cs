@@ -25,6 +25,11 @@ internal sealed class JitPolicyHandlers(
     public const int MaxPortsPerMachine = 32;
     public const int RequestsShownPerPolicy = 100;
 
+    // Compiled once: every initiate reads its policy (see BearerAuthenticationHandler).
+    private static readonly CompiledPerModel<Func<DrawbridgeDbContext, string, string, string, CancellationToken, Task<JitPolicy?>>> ByKey =
+        new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string rgKey, string loc, string key, CancellationToken ct) =>
+            db.JitPolicies.AsNoTracking().Include(p => p.Ports).SingleOrDefault(p => p.ResourceGroup == rgKey && p.Location == loc && p.NameKey == key)));
+
     public async Task<IResult> ListAsync(string? resourceGroup, string? location, CancellationToken ct)
     {
         var query = db.JitPolicies.AsNoTracking().Include(p => p.Ports).AsQueryable();
@@ -164,12 +169,12 @@ internal sealed class JitPolicyHandlers(
 
     public Task<JitPolicy?> FindAsync(string resourceGroup, string location, string name, CancellationToken ct, bool tracked = false)
     {
-        var rgKey = ArmIds.Key(resourceGroup);
-        var loc = location.ToLowerInvariant();
-        var key = ArmIds.Key(name);
-        var query = tracked ? db.JitPolicies : db.JitPolicies.AsNoTracking();
-        return query.Include(p => p.Ports).SingleOrDefaultAsync(p => p.ResourceGroup == rgKey && p.Location == loc && p.NameKey == key, ct);
+        var (rgKey, loc, key) = (ArmIds.Key(resourceGroup), location.ToLowerInvariant(), ArmIds.Key(name));
+        return tracked
+            ? db.JitPolicies.Include(p => p.Ports).SingleOrDefaultAsync(p => p.ResourceGroup == rgKey && p.Location == loc && p.NameKey == key, ct)
+            : ByKey.For(db)(db, rgKey, loc, key, ct);
     }
+
 
     public static IResult NotFound(string name) =>
         Problems.NotFound($"The just-in-time network access policy '{name}' could not be found.");

@@ -7,6 +7,11 @@ namespace Drawbridge.Server.Machines;
 
 internal static class MachineLookup
 {
+    // Compiled once: every initiate looks its machines up (see BearerAuthenticationHandler).
+    private static readonly CompiledPerModel<Func<DrawbridgeDbContext, string, string, CancellationToken, Task<Machine?>>> ByKey =
+        new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string rgKey, string key, CancellationToken ct) =>
+            db.Machines.AsNoTracking().SingleOrDefault(m => m.ResourceGroup == rgKey && m.NameKey == key)));
+
     /// <summary>The machine a virtual machine id names in this installation; null for a malformed id, another subscription or no such machine.</summary>
     public static async Task<Machine?> FindByIdAsync(this DrawbridgeDbContext db, InstallationContext installation, string? id, CancellationToken ct)
     {
@@ -15,7 +20,6 @@ internal static class MachineLookup
             return null;
         }
 
-        var (rgKey, key) = (ArmIds.Key(resourceGroup), ArmIds.Key(name));
-        return await db.Machines.AsNoTracking().SingleOrDefaultAsync(m => m.ResourceGroup == rgKey && m.NameKey == key, ct);
+        return await ByKey.For(db)(db, ArmIds.Key(resourceGroup), ArmIds.Key(name), ct);
     }
 }

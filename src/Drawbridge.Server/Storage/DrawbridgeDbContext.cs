@@ -10,6 +10,11 @@ namespace Drawbridge.Server.Storage;
 /// </summary>
 internal abstract class DrawbridgeDbContext(DbContextOptions options) : DbContext(options)
 {
+    // Compiled once: read by every save that appends audit events (see Identity/BearerAuthenticationHandler).
+    private static readonly CompiledPerModel<Func<DrawbridgeDbContext, CancellationToken, Task<AuditHead?>>> AuditChainHead =
+        new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, CancellationToken ct) =>
+            db.AuditEvents.AsNoTracking().OrderByDescending(e => e.Sequence).Select(e => new AuditHead(e.Sequence, e.Hash)).FirstOrDefault()));
+
     public DbSet<Installation> Installations => Set<Installation>();
     public DbSet<ResourceGroup> ResourceGroups => Set<ResourceGroup>();
     public DbSet<Machine> Machines => Set<Machine>();
@@ -146,8 +151,7 @@ internal abstract class DrawbridgeDbContext(DbContextOptions options) : DbContex
         try
         {
             await LockAuditChainAsync(cancellationToken);
-            var head = await AuditEvents.AsNoTracking().OrderByDescending(e => e.Sequence)
-                .Select(e => new { e.Sequence, e.Hash }).FirstOrDefaultAsync(cancellationToken);
+            var head = await AuditChainHead.For(this)(this, cancellationToken);
             var (sequence, previous) = head is null ? (0L, Drawbridge.Audit.AuditChain.Genesis) : (head.Sequence, head.Hash);
             foreach (var audit in added)
             {
@@ -179,6 +183,8 @@ internal abstract class DrawbridgeDbContext(DbContextOptions options) : DbContex
 
     /// <summary>Serializes audit appends across connections until the transaction ends.</summary>
     protected virtual Task LockAuditChainAsync(CancellationToken ct) => Task.CompletedTask;
+
+    private sealed record AuditHead(long Sequence, string Hash);
 }
 
 internal static class ModelBuilderExtensions
