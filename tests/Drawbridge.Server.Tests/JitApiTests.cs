@@ -195,6 +195,37 @@ public abstract class JitApiTests(ITestDatabase database) : IAsyncLifetime
         await Problem.AssertAsync(await agent.PostAsJsonAsync("/agent/v1/applied", new AgentAppliedReport { Version = state.Version + 5 }, DrawbridgeJson.Wire.AgentAppliedReport, ct), HttpStatusCode.BadRequest, "version");
     }
 
+    [Fact]
+    public async Task AppliedReports_FromManyAgentsAtOnce_AllLand_ActivateTheirGrants_AndAreAudited()
+    {
+        // Reports are written many to a transaction (AppliedReportWriter); each caller must still see only its own.
+        var ct = TestContext.Current.CancellationToken;
+        const int count = 12;
+        var agents = new List<HttpClient>();
+        for (var i = 0; i < count; i++)
+        {
+            agents.Add((await _server.EnrollAsync($"h{i}")).Agent);
+        }
+
+        var vms = string.Join(',', Enumerable.Range(0, count).Select(i =>
+            $$"""{"id":"{{_server.VmId($"h{i}")}}","ports":[{"number":22,"protocol":"TCP","allowedSourceAddressPrefix":"*","maxRequestAccessDuration":"PT3H"}]}"""));
+        Assert.Equal(HttpStatusCode.OK, (await _server.PutPolicyAsync($$$"""{"properties":{"virtualMachines":[{{{vms}}}]}}""")).StatusCode);
+        for (var i = 0; i < count; i++)
+        {
+            await Responses.RequestAsync(await _server.InitiateAsync(_server.Owner, """[{"number":22}]""", $"h{i}"));
+        }
+
+        var states = await Task.WhenAll(agents.Select(a => a.GetFromJsonAsync("/agent/v1/state?after=0", DrawbridgeJson.Wire.DesiredState, ct)));
+        var answers = await Task.WhenAll(agents.Select((a, i) =>
+            a.PostAsJsonAsync("/agent/v1/applied", new AgentAppliedReport { Version = states[i]!.Version, ListeningPorts = [22] }, DrawbridgeJson.Wire.AgentAppliedReport, ct)));
+
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.NoContent, a.StatusCode));
+        Assert.Equal(Enumerable.Repeat(GrantStatus.Active, count), await Responses.StatusesAsync(_server));
+        var machines = await _server.DbAsync(db => db.Machines.ToDictionaryAsync(m => m.Name, m => (m.AppliedVersion, m.ListeningPorts), ct));
+        Assert.All(Enumerable.Range(0, count), i => Assert.Equal((states[i]!.Version, "22"), machines[$"h{i}"]));
+        Assert.Equal(count, await _server.DbAsync(db => db.AuditEvents.CountAsync(e => e.Action == Authorization.Actions.AgentApply, ct)));
+    }
+
     public static TheoryData<string, string, string> BadInitiates => new()
     {
         { """[{"number":22,"duration":"PT4H"}]""", "virtualMachines[0].ports[0].duration", "longer than port 22's maximum" },

@@ -21,8 +21,13 @@ internal static class AgentEndpoints
 {
     public const int MaxAddresses = 32;
 
+    // Compiled once: every poll and report reads its machine (see Identity/BearerAuthenticationHandler).
+    private static readonly CompiledPerModel<Func<DrawbridgeDbContext, Guid, CancellationToken, Task<Machine>>> MachineById =
+        new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, Guid machineId, CancellationToken ct) => db.Machines.AsNoTracking().Single(m => m.Id == machineId)));
+
     public static IServiceCollection AddAgents(this IServiceCollection services) =>
-        services.AddSingleton<MachineStateNotifier>().AddScoped<DesiredStateBuilder>();
+        services.AddSingleton<MachineStateNotifier>().AddScoped<DesiredStateBuilder>()
+            .AddSingleton<AppliedReportWriter>().AddHostedService(sp => sp.GetRequiredService<AppliedReportWriter>());
 
     public static IEndpointRouteBuilder MapAgentEndpoints(this IEndpointRouteBuilder app)
     {
@@ -36,8 +41,8 @@ internal static class AgentEndpoints
             IOptions<DrawbridgeOptions> options, TimeProvider time, CancellationToken ct)
             => PollStateAsync(after ?? 0, MachineId(user), db, builder, notifier, options.Value.Agent.LongPollTimeoutValue, time, ct))
             .RequireAction(Actions.AgentStateRead, ActionScope.CallerMachine);
-        authenticated.MapPost("/applied", (HttpContext http, DrawbridgeDbContext db, AuditLog audit, InstallationContext installation, TimeProvider time, CancellationToken ct)
-            => AppliedAsync(http, MachineId(http.User), db, audit, installation, time, ct))
+        authenticated.MapPost("/applied", (HttpContext http, DrawbridgeDbContext db, AppliedReportWriter reports, InstallationContext installation, TimeProvider time, CancellationToken ct)
+            => AppliedAsync(http, MachineId(http.User), db, reports, installation, time, ct))
             .RequireAction(Actions.AgentApply, ActionScope.CallerMachine);
 
         // Machines enroll into the default resource group, so the right is needed at the subscription.
@@ -152,15 +157,19 @@ internal static class AgentEndpoints
         var now = time.GetUtcNow();
         var deadline = now + timeout;
         var recheck = db.Database.IsSqlite() ? timeout : TimeSpan.FromSeconds(2);
+        var signal = notifier.Signal(machineId);
+        var machine = await MachineById.For(db)(db, machineId, ct);
 
-        // Last-seen drives the Online/Offline status; writing it at most every 30 s keeps idle polls read-only.
+        // Last-seen drives the Online/Offline status; writing it at most every 30 s keeps most polls read-only.
         var stale = now - TimeSpan.FromSeconds(30);
-        await db.Machines.Where(m => m.Id == machineId && (m.AgentLastSeenUtc == null || m.AgentLastSeenUtc < stale))
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.AgentLastSeenUtc, now), ct);
+        if (machine.AgentLastSeenUtc is null || machine.AgentLastSeenUtc < stale)
+        {
+            await db.Machines.Where(m => m.Id == machineId && (m.AgentLastSeenUtc == null || m.AgentLastSeenUtc < stale))
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.AgentLastSeenUtc, now), ct);
+        }
+
         while (true)
         {
-            var signal = notifier.Signal(machineId);
-            var machine = await db.Machines.AsNoTracking().SingleAsync(m => m.Id == machineId, ct);
             if (machine.StateVersion != after)
             {
                 return TypedResults.Json(await builder.BuildAsync(machine, ct), DrawbridgeJson.Wire.DesiredState);
@@ -180,10 +189,14 @@ internal static class AgentEndpoints
             {
                 // Re-read: another replica may have changed the state.
             }
+
+            signal = notifier.Signal(machineId);
+            machine = await MachineById.For(db)(db, machineId, ct);
         }
     }
 
-    private static async Task<IResult> AppliedAsync(HttpContext http, Guid machineId, DrawbridgeDbContext db, AuditLog audit, InstallationContext installation, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> AppliedAsync(HttpContext http, Guid machineId, DrawbridgeDbContext db, AppliedReportWriter reports,
+        InstallationContext installation, TimeProvider time, CancellationToken ct)
     {
         var (report, problem) = await JsonBody.ReadAsync(http.Request, DrawbridgeJson.Wire.AgentAppliedReport, ct);
         if (problem is not null)
@@ -191,49 +204,22 @@ internal static class AgentEndpoints
             return problem;
         }
 
-        var machine = await db.Machines.AsNoTracking().SingleAsync(m => m.Id == machineId, ct);
+        var machine = await MachineById.For(db)(db, machineId, ct);
         if (report!.Version < 0 || report.Version > machine.StateVersion)
         {
             return Problems.Validation("version", $"{report.Version} is not a version this server published (latest is {machine.StateVersion})");
         }
 
-        var now = time.GetUtcNow();
-        var error = report.Error is { Length: > 1024 } e ? e[..1024] : report.Error;
         var listening = report.ListeningPorts is { } ports
             ? string.Join(',', ports.Where(PostureAssessment.ManagementPorts.Contains).Distinct().Order())
             : null;
         var filters = report.OtherInputFilters is { } reported
             ? string.Join('\n', reported.Where(f => !string.IsNullOrWhiteSpace(f)).Take(16).Select(f => f.Length > 200 ? f[..200] : f))
             : null;
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var activated = 0;
-        var applied = error is null ? report.Version : 0;
-
-        // Single conditional statements: the version may be bumped concurrently by an initiate, and reports may arrive
-        // out of order, so nothing here may overwrite a newer value with an older one.
-        await db.Machines.Where(m => m.Id == machineId).ExecuteUpdateAsync(s => s
-            .SetProperty(m => m.AppliedVersion, m => m.AppliedVersion > applied ? m.AppliedVersion : applied)
-            .SetProperty(m => m.AgentLastError, error)
-            .SetProperty(m => m.ListeningPorts, m => listening ?? m.ListeningPorts)
-            .SetProperty(m => m.OtherInputFilters, m => filters ?? m.OtherInputFilters)
-            .SetProperty(m => m.AgentLastSeenUtc, now), ct);
-        if (error is null)
-        {
-            // Grants published in this version or earlier are now enforced by the host: they become Active.
-            activated = await db.Grants
-                .Where(g => g.MachineId == machineId && g.Status == GrantStatus.Approved && g.PublishedVersion <= report.Version)
-                .ExecuteUpdateAsync(s => s.SetProperty(g => g.Status, GrantStatus.Active), ct);
-        }
-
-        if (activated > 0 || error is not null || report.DriftRepaired)
-        {
-            var reason = error ?? (report.DriftRepaired ? $"drift repaired; applied version {report.Version}" : $"applied version {report.Version}; {activated} grant(s) active");
-            audit.Record(http, Actions.AgentApply, ArmIds.VirtualMachine(installation.SubscriptionId, machine.ResourceGroup, machine.Name),
-                error is null ? AuditLog.Allowed : AuditLog.Refused, reason);
-        }
-
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
+        await reports.WriteAsync(new AppliedReport(
+            machineId, ArmIds.VirtualMachine(installation.SubscriptionId, machine.ResourceGroup, machine.Name), http.User.Name(),
+            http.Connection.RemoteIpAddress?.ToString(), time.GetUtcNow(), report.Version,
+            report.Error is { Length: > 1024 } e ? e[..1024] : report.Error, report.DriftRepaired, listening, filters), ct);
         return TypedResults.NoContent();
     }
 
