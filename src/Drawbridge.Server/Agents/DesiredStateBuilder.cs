@@ -10,24 +10,29 @@ namespace Drawbridge.Server.Agents;
 /// <summary>Builds the whole desired state of one machine from the database: protected ports, live grants, security groups.</summary>
 internal sealed class DesiredStateBuilder(DrawbridgeDbContext db, TimeProvider time)
 {
+    // Compiled once: a change to a group or policy builds the state of up to a thousand machines at once
+    // (see Identity/BearerAuthenticationHandler). AsQueryable() after OrderBy selects the sequence overload of
+    // CompileAsyncQuery; an IOrderedQueryable would bind to the single-result one.
+    private static readonly CompiledPerModel<Func<DrawbridgeDbContext, Guid, IAsyncEnumerable<JitPolicyPort>>> PortsOf =
+        new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, Guid machineId) =>
+            db.JitPolicyPorts.AsNoTracking().Where(p => p.MachineId == machineId).OrderBy(p => p.Number).AsQueryable()));
+
+    private static readonly CompiledPerModel<Func<DrawbridgeDbContext, Guid, DateTimeOffset, IAsyncEnumerable<Grant>>> LiveGrantsOf =
+        new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, Guid machineId, DateTimeOffset now) =>
+            db.Grants.AsNoTracking().Where(g => g.MachineId == machineId && GrantLifecycle.Live.Contains(g.Status) && g.EndTimeUtc > now).OrderBy(g => g.EndTimeUtc).AsQueryable()));
+
+    private static readonly CompiledPerModel<Func<DrawbridgeDbContext, Guid, IAsyncEnumerable<AttachedGroup>>> GroupsOf =
+        new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, Guid machineId) =>
+            db.SecurityGroupAttachments.AsNoTracking()
+                .Where(a => a.MachineId == machineId)
+                .Join(db.SecurityGroups.Include(g => g.Rules), a => a.GroupId, g => g.Id, (a, g) => new AttachedGroup(a.Layer, g))));
+
     public async Task<DesiredState> BuildAsync(Machine machine, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var ports = await db.JitPolicyPorts.AsNoTracking()
-            .Where(p => p.MachineId == machine.Id)
-            .OrderBy(p => p.Number)
-            .Select(p => new { p.Number, p.Protocol })
-            .ToListAsync(ct);
-
-        var grants = await db.Grants.AsNoTracking()
-            .Where(g => g.MachineId == machine.Id && GrantLifecycle.Live.Contains(g.Status) && g.EndTimeUtc > now)
-            .OrderBy(g => g.EndTimeUtc)
-            .ToListAsync(ct);
-
-        var groups = await db.SecurityGroupAttachments.AsNoTracking()
-            .Where(a => a.MachineId == machine.Id)
-            .Join(db.SecurityGroups.Include(g => g.Rules), a => a.GroupId, g => g.Id, (a, g) => new { a.Layer, Group = g })
-            .ToListAsync(ct);
+        var ports = await PortsOf.For(db)(db, machine.Id).ToListAsync(ct);
+        var grants = await LiveGrantsOf.For(db)(db, machine.Id, now).ToListAsync(ct);
+        var groups = await GroupsOf.For(db)(db, machine.Id).ToListAsync(ct);
 
         return new DesiredState
         {
@@ -54,4 +59,6 @@ internal sealed class DesiredStateBuilder(DrawbridgeDbContext db, TimeProvider t
         PortProtocol.Udp => "udp",
         PortProtocol.Any => "*",
     };
+
+    private sealed record AttachedGroup(int Layer, SecurityGroup Group);
 }
