@@ -70,6 +70,33 @@ public sealed class RealNftTests : IDisposable
     }
 
     [Fact]
+    public async Task Firewall_AWholeTableTransactionThatReachesTheKernelLate_DoesNotLetAGrantOutliveItsEnd()
+    {
+        // The kernel starts an element's countdown when the transaction reaches it; here the whole-table transaction
+        // arrives 400 ms after its timeouts were computed, as under load. Without the restart the element would end
+        // about 400 ms after the grant.
+        var ct = TestContext.Current.CancellationToken;
+        var now = DateTimeOffset.UtcNow;
+        var end = now.AddSeconds(30);
+        var state = new DesiredState
+        {
+            Version = 1,
+            ProtectedPorts = [new ProtectedPort { Number = 22, Protocol = "tcp" }],
+            Grants = [new DesiredGrant { Id = "a", Source = "198.18.0.100", Protocol = "tcp", Port = 22, EndTimeUtc = end }],
+        };
+        var nft = new NftCommand("ip", $"netns exec {_namespace} nft");
+        var firewall = new NftablesFirewall(new LateFirstTransaction(nft, TimeSpan.FromMilliseconds(400)), Path.Combine(_directory, "boot.nft"));
+
+        await firewall.ApplyAsync(state, now, ct);
+        var left = end - DateTimeOffset.UtcNow;
+        var expires = KernelExpiry(Run("ip", $"netns exec {_namespace} nft list set inet drawbridge grants4"));
+
+        // Listed after "left" was taken, so the kernel's remaining time can only be shorter; 50 ms allows for the
+        // restart's own run (a forked nft here) and the kernel's 4 ms clock ticks.
+        Assert.InRange(expires - left, TimeSpan.FromMilliseconds(-500), TimeSpan.FromMilliseconds(50));
+    }
+
+    [Fact]
     public async Task Firewall_ReportsOtherInputChainsThatDrop()
     {
         var ct = TestContext.Current.CancellationToken;
@@ -85,6 +112,49 @@ public sealed class RealNftTests : IDisposable
         Assert.Equal(
             ["table inet fw chain in at priority -20 (1 drop or reject rule(s))", "table ip filter chain INPUT at priority 0 (policy drop)"],
             (await firewall.OtherInputFiltersAsync(ct)).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>The "expires 29s576ms" of the one element listed.</summary>
+    private static TimeSpan KernelExpiry(string listing)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(listing, @"expires ((?:\d+(?:ms|d|h|m|s))+)");
+        Assert.True(match.Success, listing);
+        var total = TimeSpan.Zero;
+        foreach (System.Text.RegularExpressions.Match part in System.Text.RegularExpressions.Regex.Matches(match.Groups[1].Value, @"(\d+)(ms|d|h|m|s)"))
+        {
+            var n = int.Parse(part.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            total += part.Groups[2].Value switch
+            {
+                "ms" => TimeSpan.FromMilliseconds(n),
+                "s" => TimeSpan.FromSeconds(n),
+                "m" => TimeSpan.FromMinutes(n),
+                "h" => TimeSpan.FromHours(n),
+                _ => TimeSpan.FromDays(n),
+            };
+        }
+
+        return total;
+    }
+
+    /// <summary>Real nftables whose first transaction reaches the kernel only after a delay.</summary>
+    private sealed class LateFirstTransaction(INftables inner, TimeSpan delay) : INftables
+    {
+        private bool _delayed;
+
+        public async Task ApplyAsync(string script, CancellationToken ct)
+        {
+            if (!_delayed)
+            {
+                _delayed = true;
+                await Task.Delay(delay, ct);
+            }
+
+            await inner.ApplyAsync(script, ct);
+        }
+
+        public Task<string> ListTableJsonAsync(string family, string table, CancellationToken ct) => inner.ListTableJsonAsync(family, table, ct);
+
+        public Task<string> ListRulesetJsonAsync(CancellationToken ct) => inner.ListRulesetJsonAsync(ct);
     }
 
     public void Dispose()

@@ -212,6 +212,25 @@ internal static class NftRuleset
     private static string Comment(string text) =>
         new(text.Where(c => char.IsAsciiLetterOrDigit(c) || c is ' ' or '.' or '_' or '-' or '(' or ')').Take(120).ToArray());
 
+    /// <summary>
+    /// Deletes and re-adds <paramref name="elements"/> with their timeouts in one transaction, so each element's kernel
+    /// countdown starts again from the time left now, and the element is never out of its set.
+    /// </summary>
+    public static string RestartTimeouts(IReadOnlyList<GrantElement> elements)
+    {
+        var sb = new StringBuilder();
+        foreach (var (set, inSet) in new[] { ("grants4", elements.Where(e => e.Source.IsIPv4).ToList()), ("grants6", elements.Where(e => !e.Source.IsIPv4).ToList()) })
+        {
+            if (inSet.Count > 0)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"delete element {Family} {Table} {set} {{ {string.Join(", ", inSet.Select(e => e.Key))} }}\n");
+                sb.Append(CultureInfo.InvariantCulture, $"add element {Family} {Table} {set} {{ {string.Join(", ", inSet.Select(e => $"{e.Key} timeout {Timeout(e.Remaining)}"))} }}\n");
+            }
+        }
+
+        return sb.ToString();
+    }
+
     /// <summary>Kernel timeouts in milliseconds, rounded up so a grant never closes before its end time.</summary>
     public static string Timeout(TimeSpan remaining) =>
         ((long)Math.Ceiling(remaining.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture) + "ms";
