@@ -5,20 +5,17 @@ namespace Drawbridge.Server.Agents;
 
 internal static class MachineVersions
 {
-    // Compiled once: every initiate and agent report bumps or reads a version (see BearerAuthenticationHandler).
-    private static readonly CompiledPerModel<Func<DrawbridgeDbContext, Guid, CancellationToken, Task<long>>> VersionOf =
-        new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, Guid machineId, CancellationToken ct) =>
-            db.Machines.Where(m => m.Id == machineId).Select(m => m.StateVersion).Single()));
-
     /// <summary>
     /// Gives a machine's desired state a new version and returns it. Must run inside the transaction of the change:
-    /// the UPDATE holds the row lock (PostgreSQL) or the write lock (SQLite) until commit, so the read-back is ours.
+    /// the UPDATE holds the row lock (PostgreSQL) or the write lock (SQLite) until commit. One statement on both
+    /// providers (UPDATE ... RETURNING), on the path of every initiate.
     /// </summary>
     public static async Task<long> BumpAsync(this DrawbridgeDbContext db, Guid machineId, CancellationToken ct)
     {
-        await db.Machines.Where(m => m.Id == machineId)
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.StateVersion, m => m.StateVersion + 1), ct);
-        return await VersionOf.For(db)(db, machineId, ct);
+        var bumped = await db.Database
+            .SqlQuery<long>($"""UPDATE "Machines" SET "StateVersion" = "StateVersion" + 1 WHERE "Id" = {machineId} RETURNING "StateVersion" AS "Value" """)
+            .ToListAsync(ct);
+        return bumped.Single();
     }
 
     /// <summary>
