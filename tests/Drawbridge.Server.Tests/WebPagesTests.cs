@@ -70,7 +70,9 @@ public abstract partial class WebPagesTests(ITestDatabase database) : IAsyncLife
         var bob = await SignInAsync("bob");
         var jit = await bob.GetStringAsync("/jit", ct);
         Assert.Contains(">h1</a>", jit, StringComparison.Ordinal);
-        Assert.DoesNotContain("h2", jit, StringComparison.Ordinal);
+        // Not a bare "h2": the page carries a random antiforgery token, which sometimes contains it.
+        Assert.DoesNotContain(">h2<", jit, StringComparison.Ordinal);
+        Assert.DoesNotContain("default/h2", jit, StringComparison.Ordinal);
         Assert.DoesNotContain("Edit JIT for", jit, StringComparison.Ordinal);
         Assert.DoesNotContain("href=\"/activity\"", jit, StringComparison.Ordinal);
         Assert.DoesNotContain("href=\"/recommendations\"", jit, StringComparison.Ordinal);
