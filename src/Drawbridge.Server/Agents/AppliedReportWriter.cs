@@ -54,7 +54,7 @@ internal sealed partial class AppliedReportWriter(IServiceScopeFactory scopes, I
                     batch.Add(next);
                 }
 
-                await WriteAsync(batch, stoppingToken);
+                await WriteBatchAsync(batch, stoppingToken);
                 batch.Clear();
             }
         }
@@ -71,7 +71,7 @@ internal sealed partial class AppliedReportWriter(IServiceScopeFactory scopes, I
         }
     }
 
-    private async Task WriteAsync(List<Pending> batch, CancellationToken ct)
+    private async Task WriteBatchAsync(List<Pending> batch, CancellationToken ct)
     {
         try
         {
@@ -85,7 +85,7 @@ internal sealed partial class AppliedReportWriter(IServiceScopeFactory scopes, I
             Log.BatchFailed(logger, batch.Count, e);
             foreach (var pending in batch)
             {
-                await WriteAsync([pending], ct);
+                await WriteBatchAsync([pending], ct);
             }
         }
         catch (Exception e)
