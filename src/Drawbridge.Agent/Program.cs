@@ -45,8 +45,9 @@ run.SetAction(async (result, ct) =>
     using var client = new ServerClient(identity);
     using var library = result.GetValue(nftPath) is null ? LibNftables.TryCreate() : null;
     INftables nft = library is not null ? library : new NftCommand(result.GetValue(nftPath) ?? "nft");
-    var firewall = new NftablesFirewall(nft, result.GetValue(bootFile) ?? Path.Combine(directory, "boot.nft"));
-    using var loop = new AgentLoop(client, firewall, directory, interval, loggers.CreateLogger("drawbridge-agent"));
+    var logger = loggers.CreateLogger("drawbridge-agent");
+    var firewall = new NftablesFirewall(nft, result.GetValue(bootFile) ?? Path.Combine(directory, "boot.nft"), logger);
+    using var loop = new AgentLoop(client, firewall, directory, interval, logger);
     try
     {
         await loop.RunAsync(library is not null ? "libnftables (in-process)" : $"the nft binary ({result.GetValue(nftPath) ?? "nft"})", ct);

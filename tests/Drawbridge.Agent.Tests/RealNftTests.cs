@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Drawbridge.Agent.Nftables;
 using Drawbridge.Contracts;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Drawbridge.Agent.Tests;
 
@@ -43,7 +44,7 @@ public sealed class RealNftTests : IDisposable
             Grants = [new DesiredGrant { Id = "a", Source = "198.18.0.100", Protocol = "tcp", Port = 22, EndTimeUtc = now.AddMinutes(5) }],
         };
         var bootFile = Path.Combine(_directory, "boot.nft");
-        var firewall = new NftablesFirewall(new NftCommand("ip", $"netns exec {_namespace} nft"), bootFile);
+        var firewall = new NftablesFirewall(new NftCommand("ip", $"netns exec {_namespace} nft"), bootFile, NullLogger.Instance);
 
         await firewall.ApplyAsync(state, now, ct).WaitAsync(TimeSpan.FromSeconds(10), ct);
         Assert.Null(await firewall.FindDriftAsync(state, now, ct));
@@ -85,7 +86,7 @@ public sealed class RealNftTests : IDisposable
             Grants = [new DesiredGrant { Id = "a", Source = "198.18.0.100", Protocol = "tcp", Port = 22, EndTimeUtc = end }],
         };
         var nft = new NftCommand("ip", $"netns exec {_namespace} nft");
-        var firewall = new NftablesFirewall(new LateFirstTransaction(nft, TimeSpan.FromMilliseconds(400)), Path.Combine(_directory, "boot.nft"));
+        var firewall = new NftablesFirewall(new LateFirstTransaction(nft, TimeSpan.FromMilliseconds(400)), Path.Combine(_directory, "boot.nft"), NullLogger.Instance);
 
         await firewall.ApplyAsync(state, now, ct);
         var left = end - DateTimeOffset.UtcNow;
@@ -97,10 +98,39 @@ public sealed class RealNftTests : IDisposable
     }
 
     [Fact]
+    public async Task Firewall_ACountdownRestartThatFails_LeavesTheStateAppliedAndShowsAsDrift()
+    {
+        // Someone deletes one grant element between the whole-table transaction and the restart, so the restart's
+        // delete fails. The new state is enforced all the same: the apply must not fail (the agent would keep the old
+        // state as current and "repair" the new grants away); the drift check sees the missing element instead.
+        var ct = TestContext.Current.CancellationToken;
+        var now = DateTimeOffset.UtcNow;
+        var state = new DesiredState
+        {
+            Version = 1,
+            ProtectedPorts = [new ProtectedPort { Number = 22, Protocol = "tcp" }],
+            Grants =
+            [
+                new DesiredGrant { Id = "a", Source = "198.18.0.100", Protocol = "tcp", Port = 22, EndTimeUtc = now.AddMinutes(5) },
+                new DesiredGrant { Id = "b", Source = "198.18.0.101", Protocol = "tcp", Port = 22, EndTimeUtc = now.AddMinutes(5) },
+            ],
+        };
+        var nft = new NftCommand("ip", $"netns exec {_namespace} nft");
+        var meddler = new BeforeSecondTransaction(nft, () => Run("ip", $"netns exec {_namespace} nft delete element inet drawbridge grants4 {{ 198.18.0.100 . tcp . 22 }}"));
+        var firewall = new NftablesFirewall(meddler, Path.Combine(_directory, "boot.nft"), NullLogger.Instance);
+
+        await firewall.ApplyAsync(state, now, ct);
+
+        Assert.True(meddler.Meddled);
+        Assert.Contains("198.18.0.101", Run("ip", $"netns exec {_namespace} nft list set inet drawbridge grants4"), StringComparison.Ordinal);
+        Assert.Contains("grant element 198.18.0.100 . tcp . 22 is missing", await firewall.FindDriftAsync(state, now, ct), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Firewall_ReportsOtherInputChainsThatDrop()
     {
         var ct = TestContext.Current.CancellationToken;
-        var firewall = new NftablesFirewall(new NftCommand("ip", $"netns exec {_namespace} nft"), Path.Combine(_directory, "boot.nft"));
+        var firewall = new NftablesFirewall(new NftCommand("ip", $"netns exec {_namespace} nft"), Path.Combine(_directory, "boot.nft"), NullLogger.Instance);
         await firewall.ApplyAsync(new DesiredState { ProtectedPorts = [new ProtectedPort { Number = 22, Protocol = "tcp" }] }, DateTimeOffset.UtcNow, ct);
         Assert.Empty(await firewall.OtherInputFiltersAsync(ct));
 
@@ -134,6 +164,29 @@ public sealed class RealNftTests : IDisposable
         }
 
         return total;
+    }
+
+    /// <summary>Real nftables with something else changing the table just before the second transaction.</summary>
+    private sealed class BeforeSecondTransaction(INftables inner, Action meddle) : INftables
+    {
+        private int _transactions;
+
+        public bool Meddled { get; private set; }
+
+        public async Task ApplyAsync(string script, CancellationToken ct)
+        {
+            if (++_transactions == 2)
+            {
+                meddle();
+                Meddled = true;
+            }
+
+            await inner.ApplyAsync(script, ct);
+        }
+
+        public Task<string> ListTableJsonAsync(string family, string table, CancellationToken ct) => inner.ListTableJsonAsync(family, table, ct);
+
+        public Task<string> ListRulesetJsonAsync(CancellationToken ct) => inner.ListRulesetJsonAsync(ct);
     }
 
     /// <summary>Real nftables whose first transaction reaches the kernel only after a delay.</summary>

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Drawbridge.Agent.Host;
 using Drawbridge.Contracts;
 using Drawbridge.Net;
+using Microsoft.Extensions.Logging;
 
 namespace Drawbridge.Agent.Nftables;
 
@@ -11,7 +12,7 @@ namespace Drawbridge.Agent.Nftables;
 /// fingerprint of the table's chains and sets (without elements) to spot edits, and checks the grant elements
 /// against what should still be open.
 /// </summary>
-internal sealed class NftablesFirewall(INftables nft, string bootFile) : IFirewall
+internal sealed partial class NftablesFirewall(INftables nft, string bootFile, ILogger logger) : IFirewall
 {
     /// <summary>Elements this close to their end time may or may not be gone yet; they are not judged.</summary>
     public static readonly TimeSpan ExpiryWindow = TimeSpan.FromSeconds(1);
@@ -38,14 +39,26 @@ internal sealed class NftablesFirewall(INftables nft, string bootFile) : IFirewa
     /// The kernel starts an element's countdown when the transaction reaches it, not when its timeout was computed.
     /// Parsing and committing the whole table took up to 150 ms on a busy 2-core host, and a grant outlived its end by
     /// as much (bench/README.md, close precision). A second, small transaction restarts the countdowns from the time
-    /// left now, which bounds the overshoot by its own, much shorter, run.
+    /// left now, which bounds the overshoot by its own, much shorter, run. If it fails, the state is still enforced
+    /// (the whole-table transaction stands, with the first countdowns), so the apply does not fail: failing it would
+    /// keep the previous state as current, and the drift check would then take the new grants away again.
     /// </summary>
     private async Task RestartTimeoutsAsync(DesiredState state, DateTimeOffset serverNow, CancellationToken ct)
     {
         var elements = NftRuleset.Elements(state, serverNow).Where(e => e.Remaining > RestartMargin).ToList();
-        if (elements.Count > 0)
+        if (elements.Count == 0)
+        {
+            return;
+        }
+
+        try
         {
             await nft.ApplyAsync(NftRuleset.RestartTimeouts(elements), ct);
+        }
+        catch (NftException e)
+        {
+            // Only an element removed by someone else in between fails it: that is drift, which the drift loop repairs.
+            Log.RestartFailed(logger, e.Message);
         }
     }
 
@@ -178,5 +191,11 @@ internal sealed class NftablesFirewall(INftables nft, string bootFile) : IFirewa
             default:
                 break;
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Could not restart the grant elements' countdowns; the state is enforced with the first ones: {Error}")]
+        public static partial void RestartFailed(ILogger logger, string error);
     }
 }
