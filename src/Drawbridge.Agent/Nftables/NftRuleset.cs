@@ -216,20 +216,15 @@ internal static class NftRuleset
     /// Deletes and re-adds <paramref name="elements"/> with their timeouts in one transaction, so each element's kernel
     /// countdown starts again from the time left now, and the element is never out of its set.
     /// </summary>
-    public static string RestartTimeouts(IReadOnlyList<GrantElement> elements)
-    {
-        var sb = new StringBuilder();
-        foreach (var (set, inSet) in new[] { ("grants4", elements.Where(e => e.Source.IsIPv4).ToList()), ("grants6", elements.Where(e => !e.Source.IsIPv4).ToList()) })
-        {
-            if (inSet.Count > 0)
-            {
-                sb.Append(CultureInfo.InvariantCulture, $"delete element {Family} {Table} {set} {{ {string.Join(", ", inSet.Select(e => e.Key))} }}\n");
-                sb.Append(CultureInfo.InvariantCulture, $"add element {Family} {Table} {set} {{ {string.Join(", ", inSet.Select(e => $"{e.Key} timeout {Timeout(e.Remaining)}"))} }}\n");
-            }
-        }
+    public static string RestartTimeouts(IReadOnlyList<GrantElement> elements) =>
+        RestartTimeouts("grants4", elements.Where(e => e.Source.IsIPv4).ToList()) + RestartTimeouts("grants6", elements.Where(e => !e.Source.IsIPv4).ToList());
 
-        return sb.ToString();
-    }
+    private static string RestartTimeouts(string set, List<GrantElement> elements) => elements.Count == 0 ? "" :
+        $"delete element {Family} {Table} {set} {{ {string.Join(", ", elements.Select(e => e.Key))} }}\n"
+        + $"add element {Family} {Table} {set} {{ {string.Join(", ", elements.Select(WithTimeout))} }}\n";
+
+    /// <summary>An element as nft writes it in a set: key and kernel timeout.</summary>
+    private static string WithTimeout(GrantElement element) => $"{element.Key} timeout {Timeout(element.Remaining)}";
 
     /// <summary>Kernel timeouts in milliseconds, rounded up so a grant never closes before its end time.</summary>
     public static string Timeout(TimeSpan remaining) =>
@@ -240,7 +235,7 @@ internal static class NftRuleset
         sb.Append(CultureInfo.InvariantCulture, $"\tset {name} {{\n");
         sb.Append(CultureInfo.InvariantCulture, $"\t\ttype {addressType} . inet_proto . inet_service\n");
         sb.Append("\t\tflags interval,timeout\n");
-        var items = elements.Select(e => $"{e.Key} timeout {Timeout(e.Remaining)}").ToList();
+        var items = elements.Select(WithTimeout).ToList();
         if (items.Count > 0)
         {
             sb.Append("\t\telements = {\n\t\t\t").Append(string.Join(",\n\t\t\t", items)).Append("\n\t\t}\n");
