@@ -21,7 +21,7 @@ internal static class AgentEndpoints
 {
     public const int MaxAddresses = 32;
 
-    // Compiled once: every poll and report reads its machine (see Identity/BearerAuthenticationHandler).
+    // Compiled once: every poll and report reads its machine (why: Storage/CompiledPerModel).
     private static readonly CompiledPerModel<Func<DrawbridgeDbContext, Guid, CancellationToken, Task<Machine>>> MachineById =
         new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, Guid machineId, CancellationToken ct) => db.Machines.AsNoTracking().Single(m => m.Id == machineId)));
 

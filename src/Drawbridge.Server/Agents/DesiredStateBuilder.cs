@@ -11,7 +11,7 @@ namespace Drawbridge.Server.Agents;
 internal sealed class DesiredStateBuilder(DrawbridgeDbContext db, TimeProvider time)
 {
     // Compiled once: a change to a group or policy builds the state of up to a thousand machines at once
-    // (see Identity/BearerAuthenticationHandler). AsQueryable() after OrderBy selects the sequence overload of
+    // (why: Storage/CompiledPerModel). AsQueryable() after OrderBy selects the sequence overload of
     // CompileAsyncQuery; an IOrderedQueryable would bind to the single-result one.
     private static readonly CompiledPerModel<Func<DrawbridgeDbContext, Guid, IAsyncEnumerable<JitPolicyPort>>> PortsOf =
         new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, Guid machineId) =>

@@ -21,8 +21,7 @@ internal sealed class BearerAuthenticationHandler(
 {
     public const string SchemeName = "Bearer";
 
-    // Compiled once: every API call and agent poll authenticates, and EF's per-call translation of a LINQ query (its
-    // parameter extraction and cache lookup) cost more than the lookup itself (bench/README.md, "Throughput").
+    // Compiled once: every API call and agent poll authenticates (why: Storage/CompiledPerModel).
     private static readonly CompiledPerModel<Func<DrawbridgeDbContext, string, CancellationToken, Task<AgentRow?>>> AgentByCredential =
         new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string hash, CancellationToken ct) => db.Machines.AsNoTracking()
             .Where(m => m.AgentCredentialHash == hash)

@@ -14,7 +14,7 @@ namespace Drawbridge.Server.Identity;
 /// </summary>
 internal sealed class CallerPermissions(IHttpContextAccessor accessor, DrawbridgeDbContext db, AuditLog audit, InstallationContext installation)
 {
-    // Compiled once: read on every API call (see BearerAuthenticationHandler).
+    // Compiled once: read on every API call (why: Storage/CompiledPerModel).
     private static readonly CompiledPerModel<Func<DrawbridgeDbContext, string, IAsyncEnumerable<AssignmentRow>>> AssignmentsOf =
         new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string principal) =>
             db.RoleAssignments.AsNoTracking().Where(a => a.Principal == principal).Select(a => new AssignmentRow(a.Role, a.Scope))));

@@ -28,7 +28,7 @@ internal sealed class InitiateHandler(
     public const int MaxPortsPerMachine = 16;
     public const int MaxJustificationLength = 1024;
 
-    // Compiled once: run inside every initiate's write transaction (see BearerAuthenticationHandler).
+    // Compiled once: run inside every initiate's write transaction (why: Storage/CompiledPerModel).
     private static readonly CompiledPerModel<Func<DrawbridgeDbContext, string, DateTimeOffset, CancellationToken, Task<int>>> LiveGrantsOf =
         new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string requestor, DateTimeOffset now, CancellationToken ct) =>
             db.Grants.Count(g => g.Requestor == requestor && GrantLifecycle.Live.Contains(g.Status) && g.EndTimeUtc > now)));

@@ -25,7 +25,7 @@ internal sealed class JitPolicyHandlers(
     public const int MaxPortsPerMachine = 32;
     public const int RequestsShownPerPolicy = 100;
 
-    // Compiled once: every initiate reads its policy (see BearerAuthenticationHandler).
+    // Compiled once: every initiate reads its policy (why: Storage/CompiledPerModel).
     private static readonly CompiledPerModel<Func<DrawbridgeDbContext, string, string, string, CancellationToken, Task<JitPolicy?>>> ByKey =
         new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string rgKey, string loc, string key, CancellationToken ct) =>
             db.JitPolicies.AsNoTracking().Include(p => p.Ports).SingleOrDefault(p => p.ResourceGroup == rgKey && p.Location == loc && p.NameKey == key)));
@@ -174,7 +174,6 @@ internal sealed class JitPolicyHandlers(
             ? db.JitPolicies.Include(p => p.Ports).SingleOrDefaultAsync(p => p.ResourceGroup == rgKey && p.Location == loc && p.NameKey == key, ct)
             : ByKey.For(db)(db, rgKey, loc, key, ct);
     }
-
 
     public static IResult NotFound(string name) =>
         Problems.NotFound($"The just-in-time network access policy '{name}' could not be found.");

@@ -7,7 +7,7 @@ namespace Drawbridge.Server.Machines;
 
 internal static class MachineLookup
 {
-    // Compiled once: every initiate looks its machines up (see BearerAuthenticationHandler).
+    // Compiled once: every initiate looks its machines up (why: Storage/CompiledPerModel).
     private static readonly CompiledPerModel<Func<DrawbridgeDbContext, string, string, CancellationToken, Task<Machine?>>> ByKey =
         new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string rgKey, string key, CancellationToken ct) =>
             db.Machines.AsNoTracking().SingleOrDefault(m => m.ResourceGroup == rgKey && m.NameKey == key)));

@@ -10,7 +10,7 @@ namespace Drawbridge.Server.Storage;
 /// </summary>
 internal abstract class DrawbridgeDbContext(DbContextOptions options) : DbContext(options)
 {
-    // Compiled once: read by every save that appends audit events (see Identity/BearerAuthenticationHandler).
+    // Compiled once: read by every save that appends audit events (why: Storage/CompiledPerModel).
     private static readonly CompiledPerModel<Func<DrawbridgeDbContext, CancellationToken, Task<AuditHead?>>> AuditChainHead =
         new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, CancellationToken ct) =>
             db.AuditEvents.AsNoTracking().OrderByDescending(e => e.Sequence).Select(e => new AuditHead(e.Sequence, e.Hash)).FirstOrDefault()));
