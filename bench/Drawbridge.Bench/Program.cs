@@ -21,6 +21,13 @@ if (options.Command is not ("latency" or "close" or "throughput" or "fanout"))
     return 2;
 }
 
+if (options.Command is "throughput" or "fanout" && options.ServerPid <= 0)
+{
+    // Both read the server's CPU or memory from /proc.
+    Console.Error.WriteLine($"drawbridge-bench {options.Command}: --server-pid PID (the server's process id) is required");
+    return 2;
+}
+
 using var http = new HttpClient { BaseAddress = new Uri(options.Server), Timeout = TimeSpan.FromSeconds(10) };
 http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.Token);
 var subscription = (await http.GetFromJsonAsync("/api/v1/whoami", DrawbridgeJson.Wire.WhoAmI))!.SubscriptionId!;
