@@ -86,7 +86,8 @@ public sealed class RealNftTests : IDisposable
             Grants = [new DesiredGrant { Id = "a", Source = "198.18.0.100", Protocol = "tcp", Port = 22, EndTimeUtc = end }],
         };
         var nft = new NftCommand("ip", $"netns exec {_namespace} nft");
-        var firewall = new NftablesFirewall(new LateFirstTransaction(nft, TimeSpan.FromMilliseconds(400)), Path.Combine(_directory, "boot.nft"), NullLogger.Instance);
+        var late = new BeforeTransaction(nft, (n, ct) => n == 1 ? Task.Delay(400, ct) : Task.CompletedTask);
+        var firewall = new NftablesFirewall(late, Path.Combine(_directory, "boot.nft"), NullLogger.Instance);
 
         await firewall.ApplyAsync(state, now, ct);
         var left = end - DateTimeOffset.UtcNow;
@@ -116,12 +117,22 @@ public sealed class RealNftTests : IDisposable
             ],
         };
         var nft = new NftCommand("ip", $"netns exec {_namespace} nft");
-        var meddler = new BeforeSecondTransaction(nft, () => Run("ip", $"netns exec {_namespace} nft delete element inet drawbridge grants4 {{ 198.18.0.100 . tcp . 22 }}"));
+        var meddled = false;
+        var meddler = new BeforeTransaction(nft, (n, _) =>
+        {
+            if (n == 2)
+            {
+                Run("ip", $"netns exec {_namespace} nft delete element inet drawbridge grants4 {{ 198.18.0.100 . tcp . 22 }}");
+                meddled = true;
+            }
+
+            return Task.CompletedTask;
+        });
         var firewall = new NftablesFirewall(meddler, Path.Combine(_directory, "boot.nft"), NullLogger.Instance);
 
         await firewall.ApplyAsync(state, now, ct);
 
-        Assert.True(meddler.Meddled);
+        Assert.True(meddled);
         Assert.Contains("198.18.0.101", Run("ip", $"netns exec {_namespace} nft list set inet drawbridge grants4"), StringComparison.Ordinal);
         Assert.Contains("grant element 198.18.0.100 . tcp . 22 is missing", await firewall.FindDriftAsync(state, now, ct), StringComparison.Ordinal);
     }
@@ -166,42 +177,14 @@ public sealed class RealNftTests : IDisposable
         return total;
     }
 
-    /// <summary>Real nftables with something else changing the table just before the second transaction.</summary>
-    private sealed class BeforeSecondTransaction(INftables inner, Action meddle) : INftables
+    /// <summary>Real nftables, with something done before each transaction (given its number, from 1).</summary>
+    private sealed class BeforeTransaction(INftables inner, Func<int, CancellationToken, Task> before) : INftables
     {
         private int _transactions;
 
-        public bool Meddled { get; private set; }
-
         public async Task ApplyAsync(string script, CancellationToken ct)
         {
-            if (++_transactions == 2)
-            {
-                meddle();
-                Meddled = true;
-            }
-
-            await inner.ApplyAsync(script, ct);
-        }
-
-        public Task<string> ListTableJsonAsync(string family, string table, CancellationToken ct) => inner.ListTableJsonAsync(family, table, ct);
-
-        public Task<string> ListRulesetJsonAsync(CancellationToken ct) => inner.ListRulesetJsonAsync(ct);
-    }
-
-    /// <summary>Real nftables whose first transaction reaches the kernel only after a delay.</summary>
-    private sealed class LateFirstTransaction(INftables inner, TimeSpan delay) : INftables
-    {
-        private bool _delayed;
-
-        public async Task ApplyAsync(string script, CancellationToken ct)
-        {
-            if (!_delayed)
-            {
-                _delayed = true;
-                await Task.Delay(delay, ct);
-            }
-
+            await before(++_transactions, ct);
             await inner.ApplyAsync(script, ct);
         }
 
