@@ -128,7 +128,7 @@ for scenario in $scenarios; do
       echo "Grant latency: start of the request -> first successful TCP connect from the client namespace ($grants grants each; Drawbridge over $hosts hosts)"
       ip netns exec $prefix-client artifacts/bench/drawbridge-bench latency --server http://198.18.0.2:5080 --token "$token" --hosts "$hosts" --grants "$grants" \
         --fwknop "udp server:198.18.0.$((10 + hosts + 1)):$prefix-h$((hosts + 1))" --fwknop "pcap:198.18.0.$((10 + hosts + 2)):$prefix-h$((hosts + 2))" \
-        --fwknop-keys "$dir/fwknop.keys" --chart bench/latency.svg ${BENCH_VERBOSE:+--verbose}
+        --fwknop-keys "$dir/fwknop.keys" --chart bench/latency.svg --warmup "${BENCH_WARMUP:-50}" ${BENCH_VERBOSE:+--verbose}
       ;;
     close)
       echo "Close precision: first refused connect after a grant's end time, ms (negative: before it); last successful connect"

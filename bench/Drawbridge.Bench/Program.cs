@@ -17,7 +17,7 @@ if (options.Command == "posture")
 if (options.Command is not ("latency" or "close" or "throughput" or "fanout"))
 {
     Console.Error.WriteLine("usage: drawbridge-bench latency|close|throughput|fanout --server URL --token TOKEN [--hosts 20] [--grants 200] [--kill-pids FILE] "
-        + "[--fwknop MODE:ADDRESS:NAMESPACE]... [--fwknop-keys FILE] [--source 198.18.0.100] [--chart FILE] [--label L --seconds 10 --concurrency 16 --rate 500] [--agents 10000] [--server-pid PID] | posture [--machines 100000] [--rules 50]");
+        + "[--fwknop MODE:ADDRESS:NAMESPACE]... [--fwknop-keys FILE] [--source 198.18.0.100] [--chart FILE] [--label L --seconds 10 --warmup-seconds 20 --concurrency 16 --rate 500] [--agents 10000] [--server-pid PID] | posture [--machines 100000] [--rules 50]");
     return 2;
 }
 
@@ -33,7 +33,7 @@ http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer
 var subscription = (await http.GetFromJsonAsync("/api/v1/whoami", DrawbridgeJson.Wire.WhoAmI))!.SubscriptionId!;
 if (options.Command == "throughput")
 {
-    return await ThroughputBench.RunAsync(http, subscription, options.Label, options.Hosts, options.Seconds, options.Concurrency, options.Rate, options.ServerPid);
+    return await ThroughputBench.RunAsync(http, subscription, options.Label, options.Hosts, options.Seconds, options.Concurrency, options.Rate, options.ServerPid, options.WarmupSeconds);
 }
 
 if (options.Command == "fanout")
@@ -70,7 +70,7 @@ foreach (var disposable in systems.Select(s => s.System).OfType<IDisposable>())
 return 0;
 
 internal sealed record Args(string Command, string Server, string Token, int Hosts, int Grants, bool Verbose, int Warmup, int Machines, int Rules, string? KillPids,
-    string Label, int Seconds, int Concurrency, int Rate, string[] Fwknop, string FwknopKeys, string Source, string? Chart, int Agents, int ServerPid)
+    string Label, int Seconds, int Concurrency, int Rate, string[] Fwknop, string FwknopKeys, string Source, string? Chart, int Agents, int ServerPid, int WarmupSeconds)
 {
     public static Args Parse(string[] args)
     {
@@ -88,6 +88,7 @@ internal sealed record Args(string Command, string Server, string Token, int Hos
             Math.Clamp(int.Parse(Value("--rate", "500"), CultureInfo.InvariantCulture), 1, 20_000),
             [.. args.Select((a, i) => (a, i)).Where(p => p.a == "--fwknop" && p.i + 1 < args.Length).Select(p => args[p.i + 1])],
             Value("--fwknop-keys", ""), Value("--source", "198.18.0.100"), Value("--chart", "") is { Length: > 0 } chart ? chart : null,
-            Math.Clamp(int.Parse(Value("--agents", "10000"), CultureInfo.InvariantCulture), 1, 10_000), int.Parse(Value("--server-pid", "0"), CultureInfo.InvariantCulture));
+            Math.Clamp(int.Parse(Value("--agents", "10000"), CultureInfo.InvariantCulture), 1, 10_000), int.Parse(Value("--server-pid", "0"), CultureInfo.InvariantCulture),
+            Math.Clamp(int.Parse(Value("--warmup-seconds", "20"), CultureInfo.InvariantCulture), 0, 120));
     }
 }

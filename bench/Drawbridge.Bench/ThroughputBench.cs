@@ -15,13 +15,14 @@ internal static class ThroughputBench
 {
     private const int MaxOutstanding = 2000;
 
-    public static async Task<int> RunAsync(HttpClient http, string subscription, string label, int machines, int seconds, int concurrency, int rate, int serverPid)
+    public static async Task<int> RunAsync(HttpClient http, string subscription, string label, int machines, int seconds, int concurrency, int rate, int serverPid, int warmupSeconds)
     {
         const string policy = "throughput";
         await SetupAsync(http, subscription, policy, machines);
 
-        // Warm-up, not counted: the server's hot paths compiled at full optimization first.
-        await ClosedLoopAsync(http, subscription, policy, machines, concurrency, TimeSpan.FromSeconds(3), 0);
+        // Warm-up, not counted. The runtime re-compiles hot code in tiers (quick code first, then instrumented, then
+        // optimized with the profile it gathered); under full load on 2 cores that takes about 20 s of the server's CPU.
+        await ClosedLoopAsync(http, subscription, policy, machines, concurrency, TimeSpan.FromSeconds(warmupSeconds), 0);
         var cpu = ServerCpu(serverPid);
         var closed = await ClosedLoopAsync(http, subscription, policy, machines, concurrency, TimeSpan.FromSeconds(seconds), 100_000);
         Print(label, $"closed loop, {concurrency} callers", closed.Latencies, closed.Failures, seconds, ServerCpu(serverPid) - cpu);
