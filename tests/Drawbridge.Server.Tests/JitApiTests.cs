@@ -284,11 +284,12 @@ public abstract class JitApiTests(ITestDatabase database) : IAsyncLifetime
     {
         await using var limited = await TestServer.StartAsync(database, new()
         {
-            ["Drawbridge:Limits:InitiatePerMinute"] = "4",
+            ["Drawbridge:Limits:InitiatePerMinute"] = "5",
             ["Drawbridge:Limits:MaxActiveGrantsPerUser"] = "2",
         });
         await limited.EnrollAsync("h1");
-        await limited.EnableJitAsync("h1");
+        await limited.EnableJitAsync("h1",
+            """[{"number":22,"protocol":"TCP","allowedSourceAddressPrefix":"*","maxRequestAccessDuration":"PT3H"},{"number":3389,"protocol":"TCP","allowedSourceAddressPrefix":"*","maxRequestAccessDuration":"PT3H"}]""");
         var client = limited.Client(TestServer.OwnerToken, "198.18.0.100");
         await Responses.RequestAsync(await limited.InitiateAsync(client, """[{"number":22,"duration":"1h"}]"""));
         await Responses.RequestAsync(await limited.InitiateAsync(client, """[{"number":22,"duration":"1h","allowedSourceAddressPrefix":"198.18.0.101"}]"""));
@@ -296,6 +297,11 @@ public abstract class JitApiTests(ITestDatabase database) : IAsyncLifetime
         var before = await StoreSnapshot.TakeAsync(limited);
         var third = await limited.InitiateAsync(client, """[{"number":22,"duration":"1h","allowedSourceAddressPrefix":"198.18.0.102"}]""");
         await Problem.AssertAsync(third, HttpStatusCode.BadRequest, "virtualMachines", "limit of 2");
+        Assert.Equal(before, await StoreSnapshot.TakeAsync(limited));
+
+        // Renewing one grant and adding another is still one too many: refused, and the renewal's supersede rolled back.
+        var renewAndAdd = await limited.InitiateAsync(client, """[{"number":22,"duration":"2h"},{"number":3389,"duration":"1h"}]""");
+        await Problem.AssertAsync(renewAndAdd, HttpStatusCode.BadRequest, "virtualMachines", "limit of 2");
         Assert.Equal(before, await StoreSnapshot.TakeAsync(limited));
 
         // Renewing an existing grant supersedes it, so it does not count against the limit.

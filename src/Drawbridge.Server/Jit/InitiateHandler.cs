@@ -33,11 +33,6 @@ internal sealed class InitiateHandler(
         new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string requestor, DateTimeOffset now, CancellationToken ct) =>
             db.Grants.Count(g => g.Requestor == requestor && GrantLifecycle.Live.Contains(g.Status) && g.EndTimeUtc > now)));
 
-    private static readonly CompiledPerModel<Func<DrawbridgeDbContext, string, DateTimeOffset, Guid, int, string, CancellationToken, Task<bool>>> HoldsLiveGrant =
-        new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string requestor, DateTimeOffset now, Guid machineId, int port, string sources, CancellationToken ct) =>
-            db.Grants.Any(g => g.Requestor == requestor && GrantLifecycle.Live.Contains(g.Status) && g.EndTimeUtc > now
-                && g.MachineId == machineId && g.Port == port && g.Sources == sources)));
-
     public async Task<IResult> HandleAsync(HttpContext http, string resourceGroup, string location, string name, CancellationToken ct)
     {
         var (body, problem) = await JsonBody.ReadAsync(http.Request, DrawbridgeJson.Wire.JitNetworkAccessPolicyInitiateRequest, ct);
@@ -84,17 +79,25 @@ internal sealed class InitiateHandler(
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
 
-        // A principal may hold only so many live grants; superseded ones do not count, they end in this request.
-        // Checked inside the transaction, so concurrent requests of one principal cannot both slip under the cap.
-        var live = await LiveGrantsOf.For(db)(db, requestor, now, ct);
-        var superseding = 0;
+        // A newer request for the same machine, port and source replaces the older grant (Azure's NewerRequestInitiated).
+        // Superseded first, so that the cap below does not count grants that end in this request.
         foreach (var (machine, decision) in decisions)
         {
-            superseding += await HoldsLiveGrant.For(db)(db, requestor, now, machine.Id, decision.Rule.Number, string.Join(',', decision.Sources), ct) ? 1 : 0;
+            var sources = string.Join(',', decision.Sources);
+            await db.Grants
+                .Where(g => g.MachineId == machine.Id && g.Port == decision.Rule.Number && g.Sources == sources && GrantLifecycle.Live.Contains(g.Status))
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(g => g.Status, GrantStatus.Revoked)
+                    .SetProperty(g => g.EndReason, GrantEndReason.NewerRequestInitiated)
+                    .SetProperty(g => g.EndedBy, requestor)
+                    .SetProperty(g => g.EndedUtc, now), ct);
         }
 
+        // A principal may hold only so many live grants. Counted inside the transaction, so concurrent requests of one
+        // principal cannot both slip under the cap; refusing rolls the supersedes back.
+        var live = await LiveGrantsOf.For(db)(db, requestor, now, ct);
         var cap = options.Value.Limits.MaxActiveGrantsPerUser;
-        if (live - superseding + decisions.Count > cap)
+        if (live + decisions.Count > cap)
         {
             await tx.RollbackAsync(ct);
             var reason = $"{requestor} holds {live} live grant(s); {decisions.Count} more would pass the limit of {cap}. Revoke some first.";
@@ -110,8 +113,7 @@ internal sealed class InitiateHandler(
 
         foreach (var (machine, decision) in decisions)
         {
-            var sources = string.Join(',', decision.Sources);
-            var grant = new Grant
+            request.Grants.Add(new Grant
             {
                 Id = Guid.NewGuid(),
                 RequestId = request.Id,
@@ -120,21 +122,11 @@ internal sealed class InitiateHandler(
                 Ordinal = request.Grants.Count,
                 Port = decision.Rule.Number,
                 Protocol = decision.Rule.Protocol,
-                Sources = sources,
+                Sources = string.Join(',', decision.Sources),
                 EndTimeUtc = decision.EndTimeUtc,
                 Status = GrantStatus.Approved,
                 PublishedVersion = versions[machine.Id],
-            };
-            request.Grants.Add(grant);
-
-            // A newer request for the same machine, port and source replaces the older grant (Azure's NewerRequestInitiated).
-            await db.Grants
-                .Where(g => g.MachineId == machine.Id && g.Port == grant.Port && g.Sources == sources && GrantLifecycle.Live.Contains(g.Status))
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(g => g.Status, GrantStatus.Revoked)
-                    .SetProperty(g => g.EndReason, GrantEndReason.NewerRequestInitiated)
-                    .SetProperty(g => g.EndedBy, request.Requestor)
-                    .SetProperty(g => g.EndedUtc, now), ct);
+            });
         }
 
         db.AccessRequests.Add(request);

@@ -114,7 +114,10 @@ internal abstract class DrawbridgeDbContext(DbContextOptions options) : DbContex
         modelBuilder.Entity<Grant>(g =>
         {
             g.HasIndex(x => new { x.Status, x.EndTimeUtc });
-            g.HasIndex(x => new { x.MachineId, x.Status });
+            // A machine's live grants (its desired state, supersedes) by machine, status and end time. With only
+            // (MachineId, Status), SQLite's planner preferred (Status, EndTimeUtc) and read every live grant of every
+            // machine for each state it built.
+            g.HasIndex(x => new { x.MachineId, x.Status, x.EndTimeUtc });
             g.HasIndex(x => new { x.Requestor, x.Status, x.EndTimeUtc });
             g.HasOne<Machine>().WithMany().HasForeignKey(x => x.MachineId).OnDelete(DeleteBehavior.Cascade);
             g.Property(x => x.Sources).HasMaxLength(4096);

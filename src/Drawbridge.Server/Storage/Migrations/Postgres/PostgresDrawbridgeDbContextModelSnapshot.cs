@@ -248,9 +248,9 @@ namespace Drawbridge.Server.Storage.Migrations.Postgres
 
                     b.HasIndex("RequestId");
 
-                    b.HasIndex("MachineId", "Status");
-
                     b.HasIndex("Status", "EndTimeUtc");
+
+                    b.HasIndex("MachineId", "Status", "EndTimeUtc");
 
                     b.HasIndex("Requestor", "Status", "EndTimeUtc");
 
