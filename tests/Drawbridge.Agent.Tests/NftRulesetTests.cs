@@ -60,6 +60,22 @@ public class NftRulesetTests
             NftRuleset.Elements(state, Now).Select(e => e.Key.ToString()));
     }
 
+    [Fact]
+    public void ElementChanges_DeleteWhatEndedAndChanged_AddWhatIsNewOrChanged_LeaveTheRest()
+    {
+        var kept = Grant("10.0.0.1", "tcp", 22, TimeSpan.FromMinutes(10));
+        var before = new DesiredState { Grants = [kept, Grant("10.0.0.2", "tcp", 22, TimeSpan.FromMinutes(10)), Grant("2001:db8::1", "tcp", 22, TimeSpan.FromMinutes(5))] };
+        var after = new DesiredState { Grants = [kept, Grant("10.0.0.3", "udp", 53, TimeSpan.FromMinutes(1)), Grant("2001:db8::1", "tcp", 22, TimeSpan.FromMinutes(30))] };
+
+        Assert.Equal(
+            "delete element inet drawbridge grants4 { 10.0.0.2 . tcp . 22 }\n"
+            + "add element inet drawbridge grants4 { 10.0.0.3 . udp . 53 timeout 60000ms }\n"
+            + "delete element inet drawbridge grants6 { 2001:db8::1 . tcp . 22 }\n"
+            + "add element inet drawbridge grants6 { 2001:db8::1 . tcp . 22 timeout 1800000ms }\n",
+            NftRuleset.ElementChanges(NftRuleset.Elements(before, Now), NftRuleset.Elements(after, Now)));
+        Assert.Equal("", NftRuleset.ElementChanges(NftRuleset.Elements(before, Now), NftRuleset.Elements(before, Now)));
+    }
+
     [Theory]
     [InlineData(1.0, "1ms")]
     [InlineData(1.2, "2ms")]

@@ -138,6 +138,65 @@ public sealed class RealNftTests : IDisposable
     }
 
     [Fact]
+    public async Task Firewall_WhenOnlyGrantsChange_AppliesElementChangesAlone()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var now = DateTimeOffset.UtcNow;
+        var first = GrantsOn22(now, ("198.18.0.100", 5));
+        var nft = new BeforeTransaction(new NftCommand("ip", $"netns exec {_namespace} nft"), (_, _) => Task.CompletedTask);
+        var firewall = new NftablesFirewall(nft, Path.Combine(_directory, "boot.nft"), NullLogger.Instance);
+        await firewall.ApplyAsync(first, now, ct);
+        var wholeTable = nft.Scripts.Count;
+
+        // A new grant and a renewal, then a revoke: each one small transaction on the grant set, nothing else.
+        await firewall.ApplyAsync(GrantsOn22(now, ("198.18.0.100", 5), ("198.18.0.101", 10)), now, ct);
+        await firewall.ApplyAsync(GrantsOn22(now, ("198.18.0.100", 30), ("198.18.0.101", 10)), now, ct);
+        var renewed = KernelExpiry(Run("ip", $"netns exec {_namespace} nft list set inet drawbridge grants4"), "198.18.0.100 ");
+        var last = GrantsOn22(now, ("198.18.0.100", 30));
+        await firewall.ApplyAsync(last, now, ct);
+
+        Assert.Equal(
+            ["add element inet drawbridge grants4 { 198.18.0.101 . tcp . 22 timeout ",
+                "delete element inet drawbridge grants4 { 198.18.0.100 . tcp . 22 }\nadd element inet drawbridge grants4 { 198.18.0.100 . tcp . 22 timeout ",
+                "delete element inet drawbridge grants4 { 198.18.0.101 . tcp . 22 }\n"],
+            nft.Scripts.Skip(wholeTable).Select(script => script.Contains("timeout", StringComparison.Ordinal) ? script[..(script.LastIndexOf("timeout", StringComparison.Ordinal) + 8)] : script));
+        Assert.InRange(renewed, TimeSpan.FromMinutes(29), TimeSpan.FromMinutes(30));
+        var set = Run("ip", $"netns exec {_namespace} nft list set inet drawbridge grants4");
+        Assert.Contains("198.18.0.100", set, StringComparison.Ordinal);
+        Assert.DoesNotContain("198.18.0.101", set, StringComparison.Ordinal);
+        Assert.Null(await firewall.FindDriftAsync(last, now, ct));
+    }
+
+    [Fact]
+    public async Task Firewall_ElementChangesThatFindTheKernelChanged_ReplaceTheWholeTable()
+    {
+        // The element to revoke is already gone (deleted by hand, before any drift check saw it): the small
+        // transaction fails and changes nothing, and the whole table is replaced instead.
+        var ct = TestContext.Current.CancellationToken;
+        var now = DateTimeOffset.UtcNow;
+        var nft = new BeforeTransaction(new NftCommand("ip", $"netns exec {_namespace} nft"), (_, _) => Task.CompletedTask);
+        var firewall = new NftablesFirewall(nft, Path.Combine(_directory, "boot.nft"), NullLogger.Instance);
+        await firewall.ApplyAsync(GrantsOn22(now, ("198.18.0.100", 5)), now, ct);
+        Run("ip", $"netns exec {_namespace} nft delete element inet drawbridge grants4 {{ 198.18.0.100 . tcp . 22 }}");
+        var applied = nft.Scripts.Count;
+
+        var next = GrantsOn22(now, ("198.18.0.101", 5));
+        await firewall.ApplyAsync(next, now, ct);
+
+        Assert.StartsWith("delete element", nft.Scripts[applied], StringComparison.Ordinal);
+        Assert.Contains("chain input", nft.Scripts[applied + 1], StringComparison.Ordinal);
+        Assert.Contains("198.18.0.101", Run("ip", $"netns exec {_namespace} nft list set inet drawbridge grants4"), StringComparison.Ordinal);
+        Assert.Null(await firewall.FindDriftAsync(next, now, ct));
+    }
+
+    private static DesiredState GrantsOn22(DateTimeOffset now, params (string Source, int Minutes)[] grants) => new()
+    {
+        Version = 1,
+        ProtectedPorts = [new ProtectedPort { Number = 22, Protocol = "tcp" }],
+        Grants = [.. grants.Select(g => new DesiredGrant { Id = g.Source, Source = g.Source, Protocol = "tcp", Port = 22, EndTimeUtc = now.AddMinutes(g.Minutes) })],
+    };
+
+    [Fact]
     public async Task Firewall_ReportsOtherInputChainsThatDrop()
     {
         var ct = TestContext.Current.CancellationToken;
@@ -156,9 +215,10 @@ public sealed class RealNftTests : IDisposable
     }
 
     /// <summary>The "expires 29s576ms" of the one element listed.</summary>
-    private static TimeSpan KernelExpiry(string listing)
+    /// <summary>When the kernel ends the set's first element, or the one whose listing starts with <paramref name="element"/>.</summary>
+    private static TimeSpan KernelExpiry(string listing, string element = "")
     {
-        var match = System.Text.RegularExpressions.Regex.Match(listing, @"expires ((?:\d+(?:ms|d|h|m|s))+)");
+        var match = System.Text.RegularExpressions.Regex.Match(listing, System.Text.RegularExpressions.Regex.Escape(element) + @"[^,}]*?expires ((?:\d+(?:ms|d|h|m|s))+)");
         Assert.True(match.Success, listing);
         var total = TimeSpan.Zero;
         foreach (System.Text.RegularExpressions.Match part in System.Text.RegularExpressions.Regex.Matches(match.Groups[1].Value, @"(\d+)(ms|d|h|m|s)"))
@@ -180,11 +240,13 @@ public sealed class RealNftTests : IDisposable
     /// <summary>Real nftables, with something done before each transaction (given its number, from 1).</summary>
     private sealed class BeforeTransaction(INftables inner, Func<int, CancellationToken, Task> before) : INftables
     {
-        private int _transactions;
+        /// <summary>Every script handed to nftables, in order, whether it was accepted or not.</summary>
+        public List<string> Scripts { get; } = [];
 
         public async Task ApplyAsync(string script, CancellationToken ct)
         {
-            await before(++_transactions, ct);
+            Scripts.Add(script);
+            await before(Scripts.Count, ct);
             await inner.ApplyAsync(script, ct);
         }
 

@@ -216,12 +216,29 @@ internal static class NftRuleset
     /// Deletes and re-adds <paramref name="elements"/> with their timeouts in one transaction, so each element's kernel
     /// countdown starts again from the time left now, and the element is never out of its set.
     /// </summary>
-    public static string RestartTimeouts(IReadOnlyList<GrantElement> elements) =>
-        RestartTimeouts("grants4", elements.Where(e => e.Source.IsIPv4).ToList()) + RestartTimeouts("grants6", elements.Where(e => !e.Source.IsIPv4).ToList());
+    public static string RestartTimeouts(IReadOnlyList<GrantElement> elements) => ElementChanges(elements, elements);
 
-    private static string RestartTimeouts(string set, List<GrantElement> elements) => elements.Count == 0 ? "" :
-        $"delete element {Family} {Table} {set} {{ {string.Join(", ", elements.Select(e => e.Key))} }}\n"
-        + $"add element {Family} {Table} {set} {{ {string.Join(", ", elements.Select(WithTimeout))} }}\n";
+    /// <summary>
+    /// One transaction that turns the grant sets holding <paramref name="before"/> into ones holding
+    /// <paramref name="after"/> (both taken at the same instant): elements that ended go, new ones come, and an element
+    /// in both with another time left is deleted and added again. Empty when nothing changes.
+    /// </summary>
+    public static string ElementChanges(IReadOnlyList<GrantElement> before, IReadOnlyList<GrantElement> after)
+    {
+        HashSet<GrantElement> kept = ReferenceEquals(before, after) ? [] : before.Intersect(after).ToHashSet();
+        var deleted = before.Where(e => !kept.Contains(e)).ToList();
+        var added = after.Where(e => !kept.Contains(e)).ToList();
+        return ElementChanges("grants4", deleted.Where(e => e.Source.IsIPv4), added.Where(e => e.Source.IsIPv4))
+            + ElementChanges("grants6", deleted.Where(e => !e.Source.IsIPv4), added.Where(e => !e.Source.IsIPv4));
+    }
+
+    private static string ElementChanges(string set, IEnumerable<GrantElement> deleted, IEnumerable<GrantElement> added)
+    {
+        var keys = string.Join(", ", deleted.Select(e => e.Key));
+        var elements = string.Join(", ", added.Select(WithTimeout));
+        return (keys.Length == 0 ? "" : $"delete element {Family} {Table} {set} {{ {keys} }}\n")
+            + (elements.Length == 0 ? "" : $"add element {Family} {Table} {set} {{ {elements} }}\n");
+    }
 
     /// <summary>An element as nft writes it in a set: key and kernel timeout.</summary>
     private static string WithTimeout(GrantElement element) => $"{element.Key} timeout {Timeout(element.Remaining)}";

@@ -25,14 +25,54 @@ internal sealed partial class NftablesFirewall(INftables nft, string bootFile, I
 
     private string? _fingerprint;
 
+    // What the kernel holds since the last apply: the table without its elements (the boot file's text) and the state
+    // whose grants fill it. Null when that is not known, for instance after drift was found.
+    private (string Structure, DesiredState State)? _applied;
+
     public async Task ApplyAsync(DesiredState state, DateTimeOffset serverNow, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
+        var structure = NftRuleset.Render(state, []);
+        if (_applied is { } applied && applied.Structure == structure && await TryApplyGrantChangesAsync(applied.State, state, serverNow, ct))
+        {
+            _applied = (structure, state);
+            return;
+        }
+
+        _applied = null;
         var script = NftRuleset.Render(state, NftRuleset.Elements(state, serverNow));
         await nft.ApplyAsync(script, ct);
         await RestartTimeoutsAsync(state, serverNow + Stopwatch.GetElapsedTime(started), ct);
         _fingerprint = Fingerprint(await ListTableAsync(ct));
-        await WriteBootFileAsync(state, ct);
+        await WriteBootFileAsync(structure, ct);
+        _applied = (structure, state);
+    }
+
+    /// <summary>
+    /// Grants change far more often than ports and groups. When only they changed, one small transaction deletes the
+    /// elements that ended or changed and adds the new ones, instead of parsing and replacing the whole table, whose
+    /// size grows with the machine's security groups; nothing else needs re-listing or re-writing. False when the
+    /// kernel no longer holds what was applied (an element ended or was deleted under us, so a delete failed, which
+    /// changes nothing): the caller then replaces the whole table.
+    /// </summary>
+    private async Task<bool> TryApplyGrantChangesAsync(DesiredState previous, DesiredState state, DateTimeOffset serverNow, CancellationToken ct)
+    {
+        var script = NftRuleset.ElementChanges(NftRuleset.Elements(previous, serverNow), NftRuleset.Elements(state, serverNow));
+        if (script.Length == 0)
+        {
+            return true;
+        }
+
+        try
+        {
+            await nft.ApplyAsync(script, ct);
+            return true;
+        }
+        catch (NftException e)
+        {
+            Log.GrantChangesFailed(logger, e.Message);
+            return false;
+        }
     }
 
     /// <summary>
@@ -63,6 +103,18 @@ internal sealed partial class NftablesFirewall(INftables nft, string bootFile, I
     }
 
     public async Task<string?> FindDriftAsync(DesiredState state, DateTimeOffset serverNow, CancellationToken ct)
+    {
+        // Drift means the kernel no longer holds what was applied: the repair replaces the whole table.
+        var drift = await FindDriftInKernelAsync(state, serverNow, ct);
+        if (drift is not null)
+        {
+            _applied = null;
+        }
+
+        return drift;
+    }
+
+    private async Task<string?> FindDriftInKernelAsync(DesiredState state, DateTimeOffset serverNow, CancellationToken ct)
     {
         JsonNode? table;
         try
@@ -105,13 +157,12 @@ internal sealed partial class NftablesFirewall(INftables nft, string bootFile, I
     /// The deny part of the state, with empty grant sets, for the system's nftables service to load at boot: a
     /// rebooted host is closed before the agent starts. Written to a temporary file and renamed, never half-written.
     /// </summary>
-    private async Task WriteBootFileAsync(DesiredState state, CancellationToken ct)
+    private async Task WriteBootFileAsync(string structure, CancellationToken ct)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(bootFile))!;
         Directory.CreateDirectory(directory);
         var temporary = bootFile + ".tmp";
-        var body = "# Written by drawbridge-agent: JIT-protected ports stay closed from boot until the agent runs.\n"
-            + NftRuleset.Render(state, []);
+        var body = "# Written by drawbridge-agent: JIT-protected ports stay closed from boot until the agent runs.\n" + structure;
         await File.WriteAllTextAsync(temporary, body, ct);
         File.Move(temporary, bootFile, overwrite: true);
     }
@@ -197,5 +248,8 @@ internal sealed partial class NftablesFirewall(INftables nft, string bootFile, I
     {
         [LoggerMessage(1, LogLevel.Warning, "Could not restart the grant elements' countdowns; the state is enforced with the first ones: {Error}")]
         public static partial void RestartFailed(ILogger logger, string error);
+
+        [LoggerMessage(2, LogLevel.Information, "Could not apply the grant changes alone, replacing the whole table: {Error}")]
+        public static partial void GrantChangesFailed(ILogger logger, string error);
     }
 }
