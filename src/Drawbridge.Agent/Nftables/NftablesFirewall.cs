@@ -33,7 +33,7 @@ internal sealed partial class NftablesFirewall(INftables nft, string bootFile, I
     {
         var started = Stopwatch.GetTimestamp();
         var structure = NftRuleset.Render(state, []);
-        if (_applied is { } applied && applied.Structure == structure && await TryApplyGrantChangesAsync(applied.State, state, serverNow, ct))
+        if (_applied is { } applied && applied.Structure == structure && await TryApplyGrantChangesAsync(applied.State, state, serverNow, started, ct))
         {
             _applied = (structure, state);
             return;
@@ -53,9 +53,11 @@ internal sealed partial class NftablesFirewall(INftables nft, string bootFile, I
     /// elements that ended or changed and adds the new ones, instead of parsing and replacing the whole table, whose
     /// size grows with the machine's security groups; nothing else needs re-listing or re-writing. False when the
     /// kernel no longer holds what was applied (an element ended or was deleted under us, so a delete failed, which
-    /// changes nothing): the caller then replaces the whole table.
+    /// changes nothing): the caller then replaces the whole table. Countdowns are restarted after it as after a whole
+    /// table: under load even this small transaction reached the kernel up to 120 ms after its timeouts were computed
+    /// (bench/README.md, close precision).
     /// </summary>
-    private async Task<bool> TryApplyGrantChangesAsync(DesiredState previous, DesiredState state, DateTimeOffset serverNow, CancellationToken ct)
+    private async Task<bool> TryApplyGrantChangesAsync(DesiredState previous, DesiredState state, DateTimeOffset serverNow, long started, CancellationToken ct)
     {
         var script = NftRuleset.ElementChanges(NftRuleset.Elements(previous, serverNow), NftRuleset.Elements(state, serverNow));
         if (script.Length == 0)
@@ -66,13 +68,15 @@ internal sealed partial class NftablesFirewall(INftables nft, string bootFile, I
         try
         {
             await nft.ApplyAsync(script, ct);
-            return true;
         }
         catch (NftException e)
         {
             Log.GrantChangesFailed(logger, e.Message);
             return false;
         }
+
+        await RestartTimeoutsAsync(state, serverNow + Stopwatch.GetElapsedTime(started), ct);
+        return true;
     }
 
     /// <summary>
