@@ -2,7 +2,8 @@
 # Benchmarks that need real hosts: a lab of network namespaces with real agents, nftables and sshd (root only).
 #   bench/run.sh [latency] [close] [posture]   (default: latency; BENCH_HOSTS=20 BENCH_GRANTS=200; each grant at most 10 s)
 #   latency: Drawbridge and fwknop (UDP-server and pcap mode) grants taking turns; table and bench/latency.svg
-#   throughput: initiates/s on loopback, closed and open loop, SQLite and PostgreSQL (BENCH_SECONDS, BENCH_RATE), no lab needed
+#   throughput: initiates/s on loopback, closed and open loop, SQLite and PostgreSQL (BENCH_SECONDS, BENCH_RATE,
+#     BENCH_WARMUP_SECONDS=20), no lab needed
 #   micro: BenchmarkDotNet micro-benchmarks (policy evaluation, prefix matching, ruleset compilation), no lab needed
 #   footprint: binary sizes, CLI start-up, agent CPU and RSS when idle, agent start to first applied state
 #   close: BENCH_CLOSE_GRANTS=40 grants of 2 s one after another, then one per host with server and agents killed (-9)
@@ -40,7 +41,7 @@ if [ "$scenarios" = throughput ] || [ "$scenarios" = fanout ]; then
     dotnet artifacts/bench/drawbridge-bench.dll fanout --server http://127.0.0.1:5091 --token "$token" --agents "${BENCH_AGENTS:-10000}" --server-pid "$(cat "$dir/server.pid")"
     exit 0
   fi
-  echo "Initiate throughput (${BENCH_SECONDS:-10} s per loop after 3 s of warm-up, ${BENCH_MACHINES:-20} machines without agents)"
+  echo "Initiate throughput (${BENCH_SECONDS:-10} s per loop after ${BENCH_WARMUP_SECONDS:-20} s of warm-up, ${BENCH_MACHINES:-20} machines without agents)"
   echo "| database | loop | initiates/s | failed | p50 ms | p99 ms | max ms | server CPU ms per initiate |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
   for provider in Sqlite PostgreSQL; do
@@ -48,7 +49,7 @@ if [ "$scenarios" = throughput ] || [ "$scenarios" = fanout ]; then
     [ $provider = PostgreSQL ] && connection=$(PG_FSYNC=on scripts/postgres.sh start "$dir/pg" 55491)
     serve $provider "$connection"
     dotnet artifacts/bench/drawbridge-bench.dll throughput --server http://127.0.0.1:5091 --token "$token" --label $provider \
-      --hosts "${BENCH_MACHINES:-20}" --seconds "${BENCH_SECONDS:-10}" --concurrency "${BENCH_CONCURRENCY:-16}" --rate "${BENCH_RATE:-50}" --server-pid "$(cat "$dir/server.pid")"
+      --hosts "${BENCH_MACHINES:-20}" --seconds "${BENCH_SECONDS:-10}" --concurrency "${BENCH_CONCURRENCY:-16}" --rate "${BENCH_RATE:-50}" --warmup-seconds "${BENCH_WARMUP_SECONDS:-20}" --server-pid "$(cat "$dir/server.pid")"
     kill "$(cat "$dir/server.pid")"; wait "$(cat "$dir/server.pid")" 2>/dev/null || true
   done
   exit 0
