@@ -216,7 +216,7 @@ internal static class NftRuleset
     /// Deletes and re-adds <paramref name="elements"/> with their timeouts in one transaction, so each element's kernel
     /// countdown starts again from the time left now, and the element is never out of its set.
     /// </summary>
-    public static string RestartTimeouts(IReadOnlyList<GrantElement> elements) => ElementChanges(elements, elements);
+    public static string RestartTimeouts(IReadOnlyList<GrantElement> elements) => DeleteThenAdd(elements, elements);
 
     /// <summary>
     /// One transaction that turns the grant sets holding <paramref name="before"/> into ones holding
@@ -225,14 +225,15 @@ internal static class NftRuleset
     /// </summary>
     public static string ElementChanges(IReadOnlyList<GrantElement> before, IReadOnlyList<GrantElement> after)
     {
-        HashSet<GrantElement> kept = ReferenceEquals(before, after) ? [] : before.Intersect(after).ToHashSet();
-        var deleted = before.Where(e => !kept.Contains(e)).ToList();
-        var added = after.Where(e => !kept.Contains(e)).ToList();
-        return ElementChanges("grants4", deleted.Where(e => e.Source.IsIPv4), added.Where(e => e.Source.IsIPv4))
-            + ElementChanges("grants6", deleted.Where(e => !e.Source.IsIPv4), added.Where(e => !e.Source.IsIPv4));
+        var kept = before.Intersect(after).ToHashSet();
+        return DeleteThenAdd(before.Where(e => !kept.Contains(e)).ToList(), after.Where(e => !kept.Contains(e)).ToList());
     }
 
-    private static string ElementChanges(string set, IEnumerable<GrantElement> deleted, IEnumerable<GrantElement> added)
+    private static string DeleteThenAdd(IReadOnlyList<GrantElement> deleted, IReadOnlyList<GrantElement> added) =>
+        DeleteThenAdd("grants4", deleted.Where(e => e.Source.IsIPv4), added.Where(e => e.Source.IsIPv4))
+        + DeleteThenAdd("grants6", deleted.Where(e => !e.Source.IsIPv4), added.Where(e => !e.Source.IsIPv4));
+
+    private static string DeleteThenAdd(string set, IEnumerable<GrantElement> deleted, IEnumerable<GrantElement> added)
     {
         var keys = string.Join(", ", deleted.Select(e => e.Key));
         var elements = string.Join(", ", added.Select(WithTimeout));

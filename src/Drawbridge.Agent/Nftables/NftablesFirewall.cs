@@ -42,7 +42,7 @@ internal sealed partial class NftablesFirewall(INftables nft, string bootFile, I
         _applied = null;
         var script = NftRuleset.Render(state, NftRuleset.Elements(state, serverNow));
         await nft.ApplyAsync(script, ct);
-        await RestartTimeoutsAsync(state, serverNow + Stopwatch.GetElapsedTime(started), ct);
+        await RestartTimeoutsAsync(NftRuleset.Elements(state, serverNow + Stopwatch.GetElapsedTime(started)), ct);
         _fingerprint = Fingerprint(await ListTableAsync(ct));
         await WriteBootFileAsync(structure, ct);
         _applied = (structure, state);
@@ -53,13 +53,16 @@ internal sealed partial class NftablesFirewall(INftables nft, string bootFile, I
     /// elements that ended or changed and adds the new ones, instead of parsing and replacing the whole table, whose
     /// size grows with the machine's security groups; nothing else needs re-listing or re-writing. False when the
     /// kernel no longer holds what was applied (an element ended or was deleted under us, so a delete failed, which
-    /// changes nothing): the caller then replaces the whole table. Countdowns are restarted after it as after a whole
-    /// table: under load even this small transaction reached the kernel up to 120 ms after its timeouts were computed
-    /// (bench/README.md, close precision).
+    /// changes nothing): the caller then replaces the whole table. The countdowns of the elements it added are
+    /// restarted after it, as after a whole table: under load even this small transaction reached the kernel up to
+    /// 120 ms after its timeouts were computed (bench/README.md, close precision). The elements it kept already had
+    /// theirs restarted when they were added.
     /// </summary>
     private async Task<bool> TryApplyGrantChangesAsync(DesiredState previous, DesiredState state, DateTimeOffset serverNow, long started, CancellationToken ct)
     {
-        var script = NftRuleset.ElementChanges(NftRuleset.Elements(previous, serverNow), NftRuleset.Elements(state, serverNow));
+        var before = NftRuleset.Elements(previous, serverNow);
+        var after = NftRuleset.Elements(state, serverNow);
+        var script = NftRuleset.ElementChanges(before, after);
         if (script.Length == 0)
         {
             return true;
@@ -75,7 +78,8 @@ internal sealed partial class NftablesFirewall(INftables nft, string bootFile, I
             return false;
         }
 
-        await RestartTimeoutsAsync(state, serverNow + Stopwatch.GetElapsedTime(started), ct);
+        var added = after.Except(before).Select(e => e.Key).ToHashSet();
+        await RestartTimeoutsAsync(NftRuleset.Elements(state, serverNow + Stopwatch.GetElapsedTime(started)).Where(e => added.Contains(e.Key)), ct);
         return true;
     }
 
@@ -87,17 +91,17 @@ internal sealed partial class NftablesFirewall(INftables nft, string bootFile, I
     /// (the whole-table transaction stands, with the first countdowns), so the apply does not fail: failing it would
     /// keep the previous state as current, and the drift check would then take the new grants away again.
     /// </summary>
-    private async Task RestartTimeoutsAsync(DesiredState state, DateTimeOffset serverNow, CancellationToken ct)
+    private async Task RestartTimeoutsAsync(IEnumerable<GrantElement> elements, CancellationToken ct)
     {
-        var elements = NftRuleset.Elements(state, serverNow).Where(e => e.Remaining > RestartMargin).ToList();
-        if (elements.Count == 0)
+        var restarted = elements.Where(e => e.Remaining > RestartMargin).ToList();
+        if (restarted.Count == 0)
         {
             return;
         }
 
         try
         {
-            await nft.ApplyAsync(NftRuleset.RestartTimeouts(elements), ct);
+            await nft.ApplyAsync(NftRuleset.RestartTimeouts(restarted), ct);
         }
         catch (NftException e)
         {
