@@ -27,7 +27,7 @@ internal static class CloseBench
             {
                 var host = (i % hosts) + 1;
                 var end = await OpenAsync(http, subscription, host, "2s");
-                errors.Add(await ClosedAfterAsync(DrawbridgeGrants.Ssh(host), end));
+                errors.Add(ClosedAfter(DrawbridgeGrants.Ssh(host), end));
             }
         }
         else
@@ -46,7 +46,7 @@ internal static class CloseBench
 
             for (var host = 1; host <= hosts; host++)
             {
-                errors.Add(await ClosedAfterAsync(DrawbridgeGrants.Ssh(host), ends[host - 1]));
+                errors.Add(ClosedAfter(DrawbridgeGrants.Ssh(host), ends[host - 1]));
             }
         }
 
@@ -62,7 +62,7 @@ internal static class CloseBench
     {
         var request = await BenchApi.InitiatedAsync(http, subscription, "default", $"h{host}", duration);
         var end = request.VirtualMachines[0].Ports[0].EndTimeUtc;
-        for (var i = 0; i < 2000 && !await Probe.ConnectsAsync(DrawbridgeGrants.Ssh(host), TimeSpan.FromMilliseconds(50)); i++)
+        for (var i = 0; i < 2000 && !Probe.Connects(DrawbridgeGrants.Ssh(host), TimeSpan.FromMilliseconds(50)); i++)
         {
             await Task.Delay(1);
         }
@@ -75,12 +75,12 @@ internal static class CloseBench
     /// that failed (negative: before the end). The port closed between the two, as far as this process was scheduled
     /// in time to tell: on a busy machine a probe can start late, which widens the gap but never narrows it.
     /// </summary>
-    private static async Task<(double LastOpen, double FirstClosed)> ClosedAfterAsync(IPEndPoint target, DateTimeOffset end)
+    private static (double LastOpen, double FirstClosed) ClosedAfter(IPEndPoint target, DateTimeOffset end)
     {
         var wait = end - ProbeFrom - DateTimeOffset.UtcNow;
         if (wait > TimeSpan.Zero)
         {
-            await Task.Delay(wait);
+            Thread.Sleep(wait);
         }
 
         var lastOpen = double.NaN;
@@ -89,17 +89,17 @@ internal static class CloseBench
             // A short attempt can fail only because this 2-core machine was busy; a closed port also fails a second,
             // patient attempt (a SYN dropped by the JIT deny is never answered), a busy one does not.
             var started = DateTimeOffset.UtcNow;
-            if (await Probe.ConnectsAsync(target, AttemptTimeout))
+            if (Probe.Connects(target, AttemptTimeout))
             {
                 // Its SYN left no earlier than this and was let in: the port was open at least until then.
                 lastOpen = (started - end).TotalMilliseconds;
             }
-            else if (!await Probe.ConnectsAsync(target, ConfirmTimeout))
+            else if (!Probe.Connects(target, ConfirmTimeout))
             {
                 return (lastOpen, (started - end).TotalMilliseconds);
             }
 
-            await Task.Delay(1);
+            Thread.Sleep(1);
         }
 
         throw new TimeoutException($"{target} still open {ProbeUntil.TotalSeconds} s after its end time");

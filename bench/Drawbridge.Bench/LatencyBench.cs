@@ -59,11 +59,11 @@ internal static class LatencyBench
     private static async Task<TimeSpan> GrantAsync(IGrantSystem system, int grant)
     {
         var target = system.Target(grant);
-        await Probe.WaitClosedAsync(target);
+        Probe.WaitClosed(target);
         await system.PrepareAsync(grant);
         var clock = Stopwatch.StartNew();
         await system.RequestAsync(grant);
-        var opened = await Probe.FirstConnectAsync(target, clock, TimeSpan.FromSeconds(10));
+        var opened = Probe.FirstConnect(target, clock, TimeSpan.FromSeconds(10));
         await system.RevokeAsync(grant);
         return opened;
     }
