@@ -14,6 +14,10 @@ namespace Drawbridge.Server.Identity;
 /// </summary>
 internal sealed class ScopeAuthorizationFilter : IEndpointFilter
 {
+    // Compiled once: every call under a resource group checks it (why: Storage/CompiledPerModel).
+    private static readonly CompiledPerModel<Func<DrawbridgeDbContext, string, CancellationToken, Task<bool>>> GroupExists =
+        new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string key, CancellationToken ct) => db.ResourceGroups.Any(r => r.NameKey == key)));
+
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
@@ -50,8 +54,7 @@ internal sealed class ScopeAuthorizationFilter : IEndpointFilter
         if (rg is not null)
         {
             var db = http.RequestServices.GetRequiredService<DrawbridgeDbContext>();
-            var key = ArmIds.Key(rg);
-            if (!await db.ResourceGroups.AnyAsync(r => r.NameKey == key, http.RequestAborted))
+            if (!await GroupExists.For(db)(db, ArmIds.Key(rg), http.RequestAborted))
             {
                 return GroupNotFound(rg);
             }

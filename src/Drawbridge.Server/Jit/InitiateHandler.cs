@@ -33,6 +33,10 @@ internal sealed class InitiateHandler(
         new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string requestor, DateTimeOffset now, CancellationToken ct) =>
             db.Grants.Count(g => g.Requestor == requestor && GrantLifecycle.Live.Contains(g.Status) && g.EndTimeUtc > now)));
 
+    private static readonly CompiledPerModel<Func<DrawbridgeDbContext, Guid, int, string, CancellationToken, Task<bool>>> HasLiveGrant =
+        new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, Guid machineId, int port, string sources, CancellationToken ct) =>
+            db.Grants.Any(g => g.MachineId == machineId && g.Port == port && g.Sources == sources && GrantLifecycle.Live.Contains(g.Status))));
+
     public async Task<IResult> HandleAsync(HttpContext http, string resourceGroup, string location, string name, CancellationToken ct)
     {
         var (body, problem) = await JsonBody.ReadAsync(http.Request, DrawbridgeJson.Wire.JitNetworkAccessPolicyInitiateRequest, ct);
@@ -81,9 +85,16 @@ internal sealed class InitiateHandler(
 
         // A newer request for the same machine, port and source replaces the older grant (Azure's NewerRequestInitiated).
         // Superseded first, so that the cap below does not count grants that end in this request.
+        // Most initiates replace nothing, so a compiled read looks first; the update (which is translated on every call)
+        // runs only for a renewal, and re-checks the status in its own statement, as every end of a grant does.
         foreach (var (machine, decision) in decisions)
         {
             var sources = string.Join(',', decision.Sources);
+            if (!await HasLiveGrant.For(db)(db, machine.Id, decision.Rule.Number, sources, ct))
+            {
+                continue;
+            }
+
             await db.Grants
                 .Where(g => g.MachineId == machine.Id && g.Port == decision.Rule.Number && g.Sources == sources && GrantLifecycle.Live.Contains(g.Status))
                 .ExecuteUpdateAsync(s => s
