@@ -102,7 +102,8 @@ internal static class Probe
 
     private static Socket Start(IPEndPoint target)
     {
-        var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { Blocking = false };
+        // Closed with a reset: a probe's connection ends at once, leaving no TIME_WAIT and no half-closed session.
+        var socket = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { Blocking = false, LingerState = new LingerOption(true, 0) };
         try
         {
             socket.Connect(target);
