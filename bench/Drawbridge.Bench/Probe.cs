@@ -128,7 +128,9 @@ internal static class Probe
             return [];
         }
 
-        Socket.Select(null, writable, null, wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
+        // poll(2) counts whole milliseconds and .NET rounds down: a shorter wait would return at once, and the probe
+        // would spin a core that the system it measures needs. The kernel still wakes it the moment a SYN is answered.
+        Socket.Select(null, writable, null, TimeSpan.FromMilliseconds(Math.Ceiling(Math.Max(0, wait.TotalMilliseconds))));
         return writable.Select(s => (s, (int)s.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)! == 0)).ToList();
     }
 }
