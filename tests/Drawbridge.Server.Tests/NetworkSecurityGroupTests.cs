@@ -165,6 +165,10 @@ public abstract class NetworkSecurityGroupTests(ITestDatabase database) : IAsync
         { """{"properties":{"securityRules":[null]}}""", "properties.securityRules[0]" },
         { """{"properties":{"virtualMachines":[{"id":"/subscriptions/SUB/resourceGroups/default/providers/Microsoft.Compute/virtualMachines/nope"}]}}""", "properties.virtualMachines[0].id" },
         { """{"properties":{"virtualMachines":[{"id":"not-an-id"}]}}""", "properties.virtualMachines[0].id" },
+        { """{"properties":{"virtualMachines":[{"id":"/subscriptions/SUB/resourceGroups/default/providers/Microsoft.Compute/virtualMachines/h1"},{"id":"/subscriptions/SUB/resourceGroups/DEFAULT/providers/Microsoft.Compute/virtualMachines/H1"}]}}""",
+            "properties.virtualMachines[1].id" },
+        { """{"properties":{"virtualMachines":[{"id":"/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/default/providers/Microsoft.Compute/virtualMachines/h1"}]}}""",
+            "properties.virtualMachines[0].id" },
         { """{"location":"no place","properties":{}}""", "location" },
 
         // Longer than the rule's columns: PostgreSQL would refuse them, so they must be refused before (was a 500 there).

@@ -125,8 +125,10 @@ internal sealed class SecurityGroupHandlers(
         var affected = existing.Attachments.Select(a => a.MachineId).ToHashSet();
         if (attach is not null)
         {
-            db.SecurityGroupAttachments.RemoveRange(existing.Attachments.Where(a => attach.All(m => m.Id != a.MachineId)));
-            foreach (var machine in attach.Where(m => existing.Attachments.All(a => a.MachineId != m.Id)))
+            var attaching = attach.Select(m => m.Id).ToHashSet();
+            var attached = existing.Attachments.Select(a => a.MachineId).ToHashSet();
+            db.SecurityGroupAttachments.RemoveRange(existing.Attachments.Where(a => !attaching.Contains(a.MachineId)));
+            foreach (var machine in attach.Where(m => !attached.Contains(m.Id)))
             {
                 existing.Attachments.Add(new SecurityGroupAttachment { MachineId = machine.Id, Layer = DirectLayer });
             }
@@ -219,6 +221,8 @@ internal sealed class SecurityGroupHandlers(
         }
 
         var permissions = await caller.GetAsync(ct);
+        var found = await db.FindByIdsAsync(installation, vms.Select(vm => vm?.Id), ct);
+        var listed = new HashSet<Guid>();
         for (var i = 0; i < vms.Count; i++)
         {
             var field = $"properties.virtualMachines[{i}].id";
@@ -228,7 +232,7 @@ internal sealed class SecurityGroupHandlers(
                 continue;
             }
 
-            var machine = await db.FindByIdAsync(installation, vms[i].Id, ct);
+            var machine = found.GetValueOrDefault(vms[i].Id!);
             var decision = machine is null ? AccessDecision.NotFound : permissions.Decide(Actions.NsgWrite, caller.Machine(machine));
             if (decision == AccessDecision.Forbidden)
             {
@@ -244,7 +248,7 @@ internal sealed class SecurityGroupHandlers(
             {
                 errors.Add(field, $"virtual machine '{vmName}' was imported from {source}; its groups come from the import");
             }
-            else if (machines.Any(m => m.Id == machine.Id))
+            else if (!listed.Add(machine.Id))
             {
                 errors.Add(field, $"virtual machine '{vmName}' is listed twice");
             }
