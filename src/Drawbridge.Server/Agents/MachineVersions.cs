@@ -12,10 +12,10 @@ internal static class MachineVersions
     /// </summary>
     public static async Task<long> BumpAsync(this DrawbridgeDbContext db, Guid machineId, CancellationToken ct)
     {
-        var bumped = await db.Database
-            .SqlQuery<long>($"""UPDATE "Machines" SET "StateVersion" = "StateVersion" + 1 WHERE "Id" = {machineId} RETURNING "StateVersion" AS "Value" """)
-            .ToListAsync(ct);
-        return bumped.Single();
+        await using var command = DirectStatements.Command(db);
+        command.CommandText = """UPDATE "Machines" SET "StateVersion" = "StateVersion" + 1 WHERE "Id" = @id RETURNING "StateVersion" """;
+        command.Parameters.Add(db.Parameter<Machine>(command, nameof(Machine.Id), "@id", machineId));
+        return await command.ExecuteScalarAsync(ct) is long version ? version : throw new InvalidOperationException($"machine {machineId} does not exist");
     }
 
     /// <summary>

@@ -153,17 +153,7 @@ internal abstract class DrawbridgeDbContext(DbContextOptions options) : DbContex
         var ownTransaction = Database.CurrentTransaction is null ? await Database.BeginTransactionAsync(cancellationToken) : null;
         try
         {
-            await LockAuditChainAsync(cancellationToken);
-            var head = await AuditChainHead.For(this)(this, cancellationToken);
-            var (sequence, previous) = head is null ? (0L, Drawbridge.Audit.AuditChain.Genesis) : (head.Sequence, head.Hash);
-            foreach (var audit in added)
-            {
-                audit.Sequence = ++sequence;
-                audit.TimeUtc = Drawbridge.Audit.AuditChain.Truncate(audit.TimeUtc);
-                audit.PreviousHash = previous;
-                audit.Hash = previous = Drawbridge.Audit.AuditChain.Hash(previous, audit.ToRecord());
-            }
-
+            await ChainAsync(added, cancellationToken);
             var saved = await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
             if (ownTransaction is not null)
             {
@@ -178,6 +168,24 @@ internal abstract class DrawbridgeDbContext(DbContextOptions options) : DbContex
             {
                 await ownTransaction.DisposeAsync();
             }
+        }
+    }
+
+    /// <summary>
+    /// Gives <paramref name="events"/> their places in the hash chain, after its head; they must then be written in the
+    /// current transaction (by <see cref="SaveChangesAsync(bool, CancellationToken)"/> or a direct insert).
+    /// </summary>
+    public async Task ChainAsync(IReadOnlyList<AuditEvent> events, CancellationToken ct)
+    {
+        await LockAuditChainAsync(ct);
+        var head = await AuditChainHead.For(this)(this, ct);
+        var (sequence, previous) = head is null ? (0L, Drawbridge.Audit.AuditChain.Genesis) : (head.Sequence, head.Hash);
+        foreach (var audit in events)
+        {
+            audit.Sequence = ++sequence;
+            audit.TimeUtc = Drawbridge.Audit.AuditChain.Truncate(audit.TimeUtc);
+            audit.PreviousHash = previous;
+            audit.Hash = previous = Drawbridge.Audit.AuditChain.Hash(previous, audit.ToRecord());
         }
     }
 
