@@ -492,6 +492,28 @@ public abstract class JitApiTests(ITestDatabase database) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LongPoll_WokenByAnInitiate_AnswersWithTheVersionItCommitted()
+    {
+        // The initiate hands its committed version to the waiting poll, which then skips re-reading its machine.
+        var ct = TestContext.Current.CancellationToken;
+        var (agent, _) = await _server.EnrollAsync("h1");
+        await _server.EnableJitAsync("h1");
+        var state = (await agent.GetFromJsonAsync("/agent/v1/state?after=0", DrawbridgeJson.Wire.DesiredState, ct))!;
+        Assert.Empty(state.Grants);
+
+        var waiting = agent.GetAsync($"/agent/v1/state?after={state.Version}", ct);
+        await Task.Delay(200, ct);
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(HttpStatusCode.Accepted, (await _server.InitiateAsync(_server.Owner, """[{"number":22,"duration":"1h"}]""")).StatusCode);
+        var woken = (await (await waiting.WaitAsync(TimeSpan.FromSeconds(10), ct)).Content.ReadFromJsonAsync(DrawbridgeJson.Wire.DesiredState, ct))!;
+
+        Assert.Equal(state.Version + 1, woken.Version);
+        Assert.Equal([22], woken.Grants.Select(g => g.Port));
+        var again = (await agent.GetFromJsonAsync("/agent/v1/state?after=0", DrawbridgeJson.Wire.DesiredState, ct))!;
+        Assert.Equal((woken.Version, woken.Grants.Count), (again.Version, again.Grants.Count));
+    }
+
+    [Fact]
     public async Task Channels_AgentCredentialIsNotAUserToken_AndUserTokenIsNotAnAgent()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -8,17 +8,20 @@ namespace Drawbridge.Server.Agents;
 /// </summary>
 internal sealed class MachineStateNotifier
 {
-    private readonly ConcurrentDictionary<Guid, TaskCompletionSource> _signals = new();
+    private readonly ConcurrentDictionary<Guid, TaskCompletionSource<long?>> _signals = new();
 
-    /// <summary>Take the signal before reading the version, so a change between the two is never missed.</summary>
-    public Task Signal(Guid machineId) =>
-        _signals.GetOrAdd(machineId, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+    /// <summary>
+    /// Take the signal before reading the version, so a change between the two is never missed. It completes with the
+    /// new version when the publisher knew it (an initiate), so the woken poll need not read it again.
+    /// </summary>
+    public Task<long?> Signal(Guid machineId) =>
+        _signals.GetOrAdd(machineId, static _ => new TaskCompletionSource<long?>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
-    public void Publish(Guid machineId)
+    public void Publish(Guid machineId, long? version = null)
     {
         if (_signals.TryRemove(machineId, out var signal))
         {
-            signal.TrySetResult();
+            signal.TrySetResult(version);
         }
     }
 
@@ -27,6 +30,15 @@ internal sealed class MachineStateNotifier
         foreach (var id in machineIds)
         {
             Publish(id);
+        }
+    }
+
+    /// <summary>Wakes the machines' polls with the versions just committed.</summary>
+    public void Publish(IReadOnlyDictionary<Guid, long> versions)
+    {
+        foreach (var (id, version) in versions)
+        {
+            Publish(id, version);
         }
     }
 }

@@ -147,7 +147,7 @@ internal sealed class InitiateHandler(
         await db.InsertAsync([request, .. request.Grants, recorded], ct);
         await tx.CommitAsync(ct);
 
-        notifier.Publish(versions.Keys);
+        notifier.Publish(versions);
         expiry.Wake(request.Grants.Min(g => g.EndTimeUtc));
         var machines = decisions.Select(d => d.Machine).DistinctBy(m => m.Id).ToDictionary(m => m.Id);
         var response = JitMapping.ToArm(request, installation.SubscriptionId, machines);
