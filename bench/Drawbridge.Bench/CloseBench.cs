@@ -6,9 +6,9 @@ namespace Drawbridge.Bench;
 
 /// <summary>
 /// Close precision: how long after a grant's end time the first new connection is refused, measured from the
-/// requester's namespace with a fresh connect attempt every millisecond from shortly before the end time. Normal: everything
-/// running. Killed: the server and every agent are killed (-9) after the grants opened, so only the kernel's element
-/// timeouts can close them. Bounded: at most 200 grants, each probed for at most 3 s after its end.
+/// requester's namespace with a fresh connect attempt every millisecond from shortly before the end time. Normal:
+/// everything running. Killed: the server and every agent are killed (-9) after the grants opened, so only the kernel's
+/// element timeouts can close them. Bounded: at most 200 grants, each probed for at most 3 s after its end.
 /// </summary>
 internal static class CloseBench
 {

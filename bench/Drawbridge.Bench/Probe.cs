@@ -9,7 +9,8 @@ namespace Drawbridge.Bench;
 /// Attempts are non-blocking connects waited for with poll(2) (Socket.Select) on the calling thread, which
 /// the kernel wakes the moment a SYN is answered. Async connects were used first: their completions wait for a
 /// thread-pool worker, and on this 2-core machine the probe saw a port that had been open for 3 ms only 9 ms after
-/// it started looking (bench/README.md). The calling thread is blocked while it probes; the bench does one thing at a time.
+/// it started looking (bench/README.md). The calling thread is blocked while it probes; the bench does one thing at a
+/// time.
 /// </summary>
 internal static class Probe
 {
