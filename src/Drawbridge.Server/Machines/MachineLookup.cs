@@ -24,9 +24,9 @@ internal static class MachineLookup
     }
 
     /// <summary>
-    /// The machines a list of virtual machine ids names, in one query (a group may list a thousand: one query each took
-    /// most of a group change's time under load, bench/README.md). Keyed by the id as given; an id that is malformed,
-    /// of another subscription or of no machine has no entry.
+    /// The machines a list of virtual machine ids names, in one query: a group may list a thousand, and one query each
+    /// was a thousand round trips per group change. Keyed by the id as given; an id that is malformed, of another
+    /// subscription or of no machine has no entry.
     /// </summary>
     public static async Task<Dictionary<string, Machine>> FindByIdsAsync(this DrawbridgeDbContext db, InstallationContext installation, IEnumerable<string?> ids, CancellationToken ct)
     {

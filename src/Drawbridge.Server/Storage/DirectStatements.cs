@@ -10,7 +10,7 @@ namespace Drawbridge.Server.Storage;
 /// <summary>
 /// Statements on the hottest write path (the initiate) as plain commands on the current transaction, without the
 /// change tracker or LINQ translation: through <see cref="DbContext.SaveChangesAsync(CancellationToken)"/> each row was
-/// its own statement with EF Core's per-row bookkeeping, about a third of a millisecond each (bench/README.md, latency).
+/// its own statement with EF Core's per-row bookkeeping, about 0.3 ms each on an idle server (bench/README.md, latency).
 /// Column names, parameter types and value converters come from the model, so one statement text serves SQLite and
 /// PostgreSQL alike.
 /// </summary>
