@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Drawbridge.Authorization;
 using Drawbridge.Contracts;
 using Drawbridge.Jit;
@@ -32,10 +33,6 @@ internal sealed class InitiateHandler(
     private static readonly CompiledPerModel<Func<DrawbridgeDbContext, string, DateTimeOffset, CancellationToken, Task<int>>> LiveGrantsOf =
         new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string requestor, DateTimeOffset now, CancellationToken ct) =>
             db.Grants.Count(g => g.Requestor == requestor && GrantLifecycle.Live.Contains(g.Status) && g.EndTimeUtc > now)));
-
-    private static readonly CompiledPerModel<Func<DrawbridgeDbContext, Guid, int, string, CancellationToken, Task<bool>>> HasLiveGrant =
-        new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, Guid machineId, int port, string sources, CancellationToken ct) =>
-            db.Grants.Any(g => g.MachineId == machineId && g.Port == port && g.Sources == sources && GrantLifecycle.Live.Contains(g.Status))));
 
     public async Task<IResult> HandleAsync(HttpContext http, string resourceGroup, string location, string name, CancellationToken ct)
     {
@@ -85,23 +82,9 @@ internal sealed class InitiateHandler(
 
         // A newer request for the same machine, port and source replaces the older grant (Azure's NewerRequestInitiated).
         // Superseded first, so that the cap below does not count grants that end in this request.
-        // Most initiates replace nothing, so a compiled read looks first; the update (which is translated on every call)
-        // runs only for a renewal, and re-checks the status in its own statement, as every end of a grant does.
         foreach (var (machine, decision) in decisions)
         {
-            var sources = string.Join(',', decision.Sources);
-            if (!await HasLiveGrant.For(db)(db, machine.Id, decision.Rule.Number, sources, ct))
-            {
-                continue;
-            }
-
-            await db.Grants
-                .Where(g => g.MachineId == machine.Id && g.Port == decision.Rule.Number && g.Sources == sources && GrantLifecycle.Live.Contains(g.Status))
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(g => g.Status, GrantStatus.Revoked)
-                    .SetProperty(g => g.EndReason, GrantEndReason.NewerRequestInitiated)
-                    .SetProperty(g => g.EndedBy, requestor)
-                    .SetProperty(g => g.EndedUtc, now), ct);
+            await SupersedeAsync(machine.Id, decision.Rule.Number, string.Join(',', decision.Sources), requestor, now, ct);
         }
 
         // A principal may hold only so many live grants. Counted inside the transaction, so concurrent requests of one
@@ -152,6 +135,32 @@ internal sealed class InitiateHandler(
         var machines = decisions.Select(d => d.Machine).DistinctBy(m => m.Id).ToDictionary(m => m.Id);
         var response = JitMapping.ToArm(request, installation.SubscriptionId, machines);
         return TypedResults.Json(response, DrawbridgeJson.Wire.JitNetworkAccessRequest, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    /// <summary>
+    /// Ends the live grant of <paramref name="machineId"/>, <paramref name="port"/> and <paramref name="sources"/>, if
+    /// there is one, re-checking the status in the same statement as every end of a grant does. A direct command
+    /// (Storage/DirectStatements): as an <c>ExecuteUpdate</c> EF Core translated it again on every initiate.
+    /// </summary>
+    private async Task SupersedeAsync(Guid machineId, int port, string sources, string requestor, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var command = DirectStatements.Command(db);
+        var live = GrantLifecycle.Live.Select((status, i) => db.Parameter<Grant>(command, nameof(Grant.Status), $"@live{i}", status)).ToList();
+        command.CommandText = $"""
+            UPDATE "Grants" SET "Status" = @revoked, "EndReason" = @reason, "EndedBy" = @by, "EndedUtc" = @now
+            WHERE "MachineId" = @machine AND "Port" = @port AND "Sources" = @sources AND "Status" IN ({string.Join(", ", live.Select(p => p.ParameterName))})
+            """;
+        command.Parameters.AddRange((DbParameter[])[
+            db.Parameter<Grant>(command, nameof(Grant.Status), "@revoked", GrantStatus.Revoked),
+            db.Parameter<Grant>(command, nameof(Grant.EndReason), "@reason", GrantEndReason.NewerRequestInitiated),
+            db.Parameter<Grant>(command, nameof(Grant.EndedBy), "@by", requestor),
+            db.Parameter<Grant>(command, nameof(Grant.EndedUtc), "@now", now),
+            db.Parameter<Grant>(command, nameof(Grant.MachineId), "@machine", machineId),
+            db.Parameter<Grant>(command, nameof(Grant.Port), "@port", port),
+            db.Parameter<Grant>(command, nameof(Grant.Sources), "@sources", sources),
+            .. live,
+        ]);
+        await command.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>
