@@ -40,9 +40,9 @@ internal sealed partial class NftablesFirewall(INftables nft, string bootFile, I
         }
 
         _applied = null;
-        var script = NftRuleset.Render(state, NftRuleset.Elements(state, serverNow));
-        await nft.ApplyAsync(script, ct);
-        await RestartTimeoutsAsync(NftRuleset.Elements(state, serverNow + Stopwatch.GetElapsedTime(started)), ct);
+        var elements = NftRuleset.Elements(state, serverNow);
+        await nft.ApplyAsync(NftRuleset.Render(state, elements), ct);
+        await RestartTimeoutsAsync(Aged(elements, started), ct);
         _fingerprint = Fingerprint(await ListTableAsync(ct));
         await WriteBootFileAsync(structure, ct);
         _applied = (structure, state);
@@ -78,9 +78,15 @@ internal sealed partial class NftablesFirewall(INftables nft, string bootFile, I
             return false;
         }
 
-        var added = after.Except(before).Select(e => e.Key).ToHashSet();
-        await RestartTimeoutsAsync(NftRuleset.Elements(state, serverNow + Stopwatch.GetElapsedTime(started)).Where(e => added.Contains(e.Key)), ct);
+        await RestartTimeoutsAsync(Aged(after.Except(before), started), ct);
         return true;
+    }
+
+    /// <summary>The elements with the time left now, <paramref name="started"/> being when their timeouts were computed.</summary>
+    private static IEnumerable<GrantElement> Aged(IEnumerable<GrantElement> elements, long started)
+    {
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        return elements.Select(e => e with { Remaining = e.Remaining - elapsed });
     }
 
     /// <summary>
