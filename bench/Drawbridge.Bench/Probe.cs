@@ -73,10 +73,10 @@ internal static class Probe
     public static bool Connects(IPEndPoint target, TimeSpan timeout)
     {
         using var socket = Start(target);
-        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
-        while (Stopwatch.GetTimestamp() < deadline)
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
         {
-            if (Answered([socket], Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline)) is [var (_, connected)])
+            if (Answered([socket], timeout - clock.Elapsed) is [var (_, connected)])
             {
                 return connected;
             }
