@@ -313,6 +313,48 @@ public abstract class JitApiTests(ITestDatabase database) : IAsyncLifetime
         limited.DeleteData();
     }
 
+    // Concurrent initiates are written many to a transaction (InitiateWriter); each must still be decided on what the
+    // ones before it wrote.
+    [Fact]
+    public async Task Initiate_ConcurrentRequestsOfOnePrincipal_StopExactlyAtTheCap()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var limited = await TestServer.StartAsync(database, new() { ["Drawbridge:Limits:MaxActiveGrantsPerUser"] = "3" });
+        await limited.EnrollAsync("h1");
+        await limited.EnableJitAsync("h1");
+        var client = limited.Client(TestServer.OwnerToken, "198.18.0.100");
+        var responses = await Task.WhenAll(Enumerable.Range(1, 12).Select(i =>
+            limited.InitiateAsync(client, $$"""[{"number":22,"duration":"1h","allowedSourceAddressPrefix":"198.18.2.{{i}}"}]""")));
+
+        Assert.Equal(3, responses.Count(r => r.StatusCode == HttpStatusCode.Accepted));
+        foreach (var refused in responses.Where(r => r.StatusCode != HttpStatusCode.Accepted))
+        {
+            await Problem.AssertAsync(refused, HttpStatusCode.BadRequest, "virtualMachines", "limit of 3");
+        }
+
+        Assert.Equal(3, await limited.DbAsync(db => db.Grants.CountAsync(g => g.Status == GrantStatus.Approved, ct)));
+        Assert.Equal(3, await limited.DbAsync(db => db.AccessRequests.CountAsync(ct)));
+        var verification = await limited.Owner.GetFromJsonAsync("/api/v1/audit/verify", DrawbridgeJson.Wire.AuditVerification, ct);
+        Assert.True(verification!.Valid, verification.Reason);
+        limited.DeleteData();
+    }
+
+    [Fact]
+    public async Task Initiate_ConcurrentRenewalsOfOneGrant_LeaveOneLiveGrant()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await _server.EnrollAsync("h1");
+        await _server.EnableJitAsync("h1");
+        var client = _server.Client(TestServer.OwnerToken, "198.18.0.100");
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => _server.InitiateAsync(client, """[{"number":22,"duration":"1h"}]""")));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
+        var grants = await _server.DbAsync(db => db.Grants.Select(g => new { g.Status, g.EndReason }).ToListAsync(ct));
+        Assert.Equal(8, grants.Count);
+        Assert.Single(grants, g => g.Status == GrantStatus.Approved);
+        Assert.Equal(7, grants.Count(g => (g.Status, g.EndReason) == (GrantStatus.Revoked, GrantEndReason.NewerRequestInitiated)));
+    }
+
     [Fact]
     public async Task Initiate_IPv6SourceInsidePrefix_IsGranted()
     {

@@ -27,7 +27,7 @@ internal static class AgentEndpoints
 
     public static IServiceCollection AddAgents(this IServiceCollection services) =>
         services.AddSingleton<MachineStateNotifier>().AddScoped<DesiredStateBuilder>()
-            .AddSingleton<AppliedReportWriter>().AddHostedService(sp => sp.GetRequiredService<AppliedReportWriter>());
+            .AddSingleton<AppliedReportWriter>();
 
     public static IEndpointRouteBuilder MapAgentEndpoints(this IEndpointRouteBuilder app)
     {

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Drawbridge.Authorization;
 using Drawbridge.Jit;
 using Drawbridge.Server.Audit;
@@ -17,96 +16,31 @@ internal sealed record AppliedReport(
     long Version, string? Error, bool DriftRepaired, string? ListeningPorts, string? OtherInputFilters);
 
 /// <summary>
-/// Writes agents' applied reports, many to one transaction. A change to a group or policy reaches up to a thousand
-/// agents at once and each reports back within milliseconds; with a durable transaction per report, every other writer
-/// (an initiate, the next change) queued behind a thousand commits (bench/README.md, "Fan-out"). Reports that arrive
-/// while a batch is written go into the next one. Each caller is answered only once its report has committed, so an
-/// acknowledged report is never lost.
+/// Writes agents' applied reports, many to one transaction (<see cref="BatchWriter{TItem, TResult}"/>). A change to a
+/// group or policy reaches up to a thousand agents at once and each reports back within milliseconds; with a durable
+/// transaction per report, every other writer (an initiate, the next change) queued behind a thousand commits
+/// (bench/README.md, "Fan-out"). The result is always true: a report that cannot be written fails its caller instead.
 /// </summary>
-internal sealed partial class AppliedReportWriter(IServiceScopeFactory scopes, ILogger<AppliedReportWriter> logger) : BackgroundService
+internal sealed class AppliedReportWriter(IServiceScopeFactory scopes, ILogger<AppliedReportWriter> logger)
+    : BatchWriter<AppliedReport, bool>(logger, MaxBatch)
 {
     /// <summary>Enough to take a whole group's reports in a few commits, small enough to keep each transaction short.</summary>
     public const int MaxBatch = 256;
 
-    private readonly Channel<Pending> queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
-
-    /// <summary>Completes once <paramref name="report"/> is committed.</summary>
-    public async Task WriteAsync(AppliedReport report, CancellationToken ct)
-    {
-        var pending = new Pending(report);
-        if (!queue.Writer.TryWrite(pending))
-        {
-            throw new OperationCanceledException("The server is stopping.");
-        }
-
-        await pending.Written.Task.WaitAsync(ct);
-    }
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var batch = new List<Pending>(MaxBatch);
-        try
-        {
-            while (await queue.Reader.WaitToReadAsync(stoppingToken))
-            {
-                while (batch.Count < MaxBatch && queue.Reader.TryRead(out var next))
-                {
-                    batch.Add(next);
-                }
-
-                await WriteBatchAsync(batch, stoppingToken);
-                batch.Clear();
-            }
-        }
-        finally
-        {
-            // Stopping: nothing more is taken, and whoever still waits is told their report was not written.
-            queue.Writer.TryComplete();
-            while (queue.Reader.TryRead(out var left))
-            {
-                batch.Add(left);
-            }
-
-            batch.ForEach(p => p.Written.TrySetCanceled(CancellationToken.None));
-        }
-    }
-
-    private async Task WriteBatchAsync(List<Pending> batch, CancellationToken ct)
-    {
-        try
-        {
-            await WriteTogetherAsync(batch, ct);
-            batch.ForEach(p => p.Written.TrySetResult());
-        }
-        catch (Exception e) when (batch.Count > 1 && e is not OperationCanceledException)
-        {
-            // One report that cannot be written must not fail the others: each is retried alone, so only its own
-            // caller sees the error.
-            Log.BatchFailed(logger, batch.Count, e);
-            foreach (var pending in batch)
-            {
-                await WriteBatchAsync([pending], ct);
-            }
-        }
-        catch (Exception e)
-        {
-            batch.ForEach(p => p.Written.TrySetException(e));
-        }
-    }
-
-    private async Task WriteTogetherAsync(List<Pending> batch, CancellationToken ct)
+    protected override async Task<IReadOnlyList<bool>> WriteTogetherAsync(IReadOnlyList<AppliedReport> batch)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<DrawbridgeDbContext>();
         var audit = scope.ServiceProvider.GetRequiredService<AuditLog>();
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        foreach (var report in batch.Select(p => p.Report))
+        await using var tx = await db.Database.BeginTransactionAsync();
+        foreach (var report in batch)
         {
-            await WriteOneAsync(db, audit, report, ct);
+            await WriteOneAsync(db, audit, report, CancellationToken.None);
         }
 
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
+        await db.SaveChangesAsync();
+        await tx.CommitAsync();
+        return Enumerable.Repeat(true, batch.Count).ToArray();
     }
 
     private static async Task WriteOneAsync(DrawbridgeDbContext db, AuditLog audit, AppliedReport report, CancellationToken ct)
@@ -137,18 +71,5 @@ internal sealed partial class AppliedReportWriter(IServiceScopeFactory scopes, I
                 : $"applied version {report.Version}; {activated} grant(s) active");
             audit.Record(report.Actor, Actions.AgentApply, report.Scope, report.Source, report.Error is null ? AuditLog.Allowed : AuditLog.Refused, reason);
         }
-    }
-
-    private sealed class Pending(AppliedReport report)
-    {
-        public AppliedReport Report { get; } = report;
-
-        public TaskCompletionSource Written { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(1, LogLevel.Warning, "Writing {Count} agent reports together failed; writing each alone")]
-        public static partial void BatchFailed(ILogger logger, int count, Exception exception);
     }
 }

@@ -1,9 +1,7 @@
-using System.Data.Common;
 using Drawbridge.Authorization;
 using Drawbridge.Contracts;
 using Drawbridge.Jit;
 using Drawbridge.Net;
-using Drawbridge.Server.Agents;
 using Drawbridge.Server.Audit;
 using Drawbridge.Server.Bootstrap;
 using Drawbridge.Server.Http;
@@ -12,27 +10,22 @@ using Drawbridge.Server.Identity;
 using Drawbridge.Server.Options;
 using Drawbridge.Server.Storage;
 using Drawbridge.Validation;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Drawbridge.Server.Jit;
 
 /// <summary>
-/// POST .../jitNetworkAccessPolicies/{name}/initiate: checks every asked port against the policy, then writes the
-/// request, its grants, the superseded grants, new machine state versions and the audit event in one transaction.
+/// POST .../jitNetworkAccessPolicies/{name}/initiate: checks every asked port against the policy and the caller's
+/// roles, then hands the request, its grants and the audit event to <see cref="InitiateWriter"/>, which writes them with
+/// the superseded grants and new machine state versions in one transaction.
 /// </summary>
 internal sealed class InitiateHandler(
     DrawbridgeDbContext db, AuditLog audit, InstallationContext installation, JitPolicyHandlers policies,
-    MachineStateNotifier notifier, GrantExpiryService expiry, CallerPermissions caller, IOptions<DrawbridgeOptions> options, TimeProvider time)
+    InitiateWriter writer, CallerPermissions caller, IOptions<DrawbridgeOptions> options, TimeProvider time)
 {
     public const int MaxMachinesPerRequest = 16;
     public const int MaxPortsPerMachine = 16;
     public const int MaxJustificationLength = 1024;
-
-    // Compiled once: run inside every initiate's write transaction (why: Storage/CompiledPerModel).
-    private static readonly CompiledPerModel<Func<DrawbridgeDbContext, string, DateTimeOffset, CancellationToken, Task<int>>> LiveGrantsOf =
-        new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string requestor, DateTimeOffset now, CancellationToken ct) =>
-            db.Grants.Count(g => g.Requestor == requestor && GrantLifecycle.Live.Contains(g.Status) && g.EndTimeUtc > now)));
 
     public async Task<IResult> HandleAsync(HttpContext http, string resourceGroup, string location, string name, CancellationToken ct)
     {
@@ -78,33 +71,6 @@ internal sealed class InitiateHandler(
             ObservedAddress = observed.ToString(),
         };
 
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-
-        // A newer request for the same machine, port and source replaces the older grant (Azure's NewerRequestInitiated).
-        // Superseded first, so that the cap below does not count grants that end in this request.
-        foreach (var (machine, decision) in decisions)
-        {
-            await SupersedeAsync(machine.Id, decision.Rule.Number, string.Join(',', decision.Sources), requestor, now, ct);
-        }
-
-        // A principal may hold only so many live grants. Counted inside the transaction, so concurrent requests of one
-        // principal cannot both slip under the cap; refusing rolls the supersedes back.
-        var live = await LiveGrantsOf.For(db)(db, requestor, now, ct);
-        var cap = options.Value.Limits.MaxActiveGrantsPerUser;
-        if (live + decisions.Count > cap)
-        {
-            await tx.RollbackAsync(ct);
-            var reason = $"{requestor} holds {live} live grant(s); {decisions.Count} more would pass the limit of {cap}. Revoke some first.";
-            await audit.RefuseAsync(http, Actions.JitInitiate, scope, reason, ct);
-            return Problems.Validation("virtualMachines", reason);
-        }
-
-        var versions = new Dictionary<Guid, long>();
-        foreach (var machineId in decisions.Select(d => d.Machine.Id).Distinct())
-        {
-            versions[machineId] = await db.BumpAsync(machineId, ct);
-        }
-
         foreach (var (machine, decision) in decisions)
         {
             request.Grants.Add(new Grant
@@ -119,48 +85,22 @@ internal sealed class InitiateHandler(
                 Sources = string.Join(',', decision.Sources),
                 EndTimeUtc = decision.EndTimeUtc,
                 Status = GrantStatus.Approved,
-                PublishedVersion = versions[machine.Id],
             });
         }
 
-        // The request, its grants and the audit event in one statement (the hottest write: Storage/DirectStatements).
         var recorded = audit.New(http, Actions.JitInitiate, scope, AuditLog.Allowed,
             string.Join("; ", request.Grants.Select(g => $"{decisions[g.Ordinal].Machine.Name}:{g.Port}/{g.Protocol.ToAzure()} from {g.Sources} until {g.EndTimeUtc:O}")));
-        await db.ChainAsync([recorded], ct);
-        await db.InsertAsync([request, .. request.Grants, recorded], ct);
-        await tx.CommitAsync(ct);
+        if (await writer.WriteAsync(new PendingInitiate(request, recorded, now), ct) is { } live)
+        {
+            var cap = options.Value.Limits.MaxActiveGrantsPerUser;
+            var reason = $"{requestor} holds {live} live grant(s); {decisions.Count} more would pass the limit of {cap}. Revoke some first.";
+            await audit.RefuseAsync(http, Actions.JitInitiate, scope, reason, ct);
+            return Problems.Validation("virtualMachines", reason);
+        }
 
-        notifier.Publish(versions);
-        expiry.Wake(request.Grants.Min(g => g.EndTimeUtc));
         var machines = decisions.Select(d => d.Machine).DistinctBy(m => m.Id).ToDictionary(m => m.Id);
         var response = JitMapping.ToArm(request, installation.SubscriptionId, machines);
         return TypedResults.Json(response, DrawbridgeJson.Wire.JitNetworkAccessRequest, statusCode: StatusCodes.Status202Accepted);
-    }
-
-    /// <summary>
-    /// Ends the live grant of <paramref name="machineId"/>, <paramref name="port"/> and <paramref name="sources"/>, if
-    /// there is one, re-checking the status in the same statement as every end of a grant does. A direct command
-    /// (Storage/DirectStatements): as an <c>ExecuteUpdate</c> EF Core translated it again on every initiate.
-    /// </summary>
-    private async Task SupersedeAsync(Guid machineId, int port, string sources, string requestor, DateTimeOffset now, CancellationToken ct)
-    {
-        await using var command = DirectStatements.Command(db);
-        var live = GrantLifecycle.Live.Select((status, i) => db.Parameter<Grant>(command, nameof(Grant.Status), $"@live{i}", status)).ToList();
-        command.CommandText = $"""
-            UPDATE "Grants" SET "Status" = @revoked, "EndReason" = @reason, "EndedBy" = @by, "EndedUtc" = @now
-            WHERE "MachineId" = @machine AND "Port" = @port AND "Sources" = @sources AND "Status" IN ({string.Join(", ", live.Select(p => p.ParameterName))})
-            """;
-        command.Parameters.AddRange((DbParameter[])[
-            db.Parameter<Grant>(command, nameof(Grant.Status), "@revoked", GrantStatus.Revoked),
-            db.Parameter<Grant>(command, nameof(Grant.EndReason), "@reason", GrantEndReason.NewerRequestInitiated),
-            db.Parameter<Grant>(command, nameof(Grant.EndedBy), "@by", requestor),
-            db.Parameter<Grant>(command, nameof(Grant.EndedUtc), "@now", now),
-            db.Parameter<Grant>(command, nameof(Grant.MachineId), "@machine", machineId),
-            db.Parameter<Grant>(command, nameof(Grant.Port), "@port", port),
-            db.Parameter<Grant>(command, nameof(Grant.Sources), "@sources", sources),
-            .. live,
-        ]);
-        await command.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>

@@ -11,6 +11,7 @@ internal static class JitEndpoints
         services.AddScoped<JitPolicyHandlers>().AddScoped<InitiateHandler>().AddScoped<RequestHandlers>();
         services.AddSingleton<GrantExpiryService>();
         services.AddHostedService(sp => sp.GetRequiredService<GrantExpiryService>());
+        services.AddSingleton<InitiateWriter>();
         return services;
     }
 
