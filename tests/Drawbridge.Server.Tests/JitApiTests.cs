@@ -224,6 +224,11 @@ public abstract class JitApiTests(ITestDatabase database) : IAsyncLifetime
         var machines = await _server.DbAsync(db => db.Machines.ToDictionaryAsync(m => m.Name, m => (m.AppliedVersion, m.ListeningPorts), ct));
         Assert.All(Enumerable.Range(0, count), i => Assert.Equal((states[i]!.Version, "22"), machines[$"h{i}"]));
         Assert.Equal(count, await _server.DbAsync(db => db.AuditEvents.CountAsync(e => e.Action == Authorization.Actions.AgentApply, ct)));
+
+        // A late report of an older version does not lower what the machine has applied.
+        var late = await agents[0].PostAsJsonAsync("/agent/v1/applied", new AgentAppliedReport { Version = 0 }, DrawbridgeJson.Wire.AgentAppliedReport, ct);
+        Assert.Equal(HttpStatusCode.NoContent, late.StatusCode);
+        Assert.Equal(states[0]!.Version, await _server.DbAsync(db => db.Machines.Where(m => m.Name == "h0").Select(m => m.AppliedVersion).SingleAsync(ct)));
     }
 
     public static TheoryData<string, string, string> BadInitiates => new()
