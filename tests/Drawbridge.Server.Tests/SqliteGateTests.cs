@@ -17,6 +17,22 @@ public sealed class SqliteGateTests : IDisposable
         new(new DbContextOptionsBuilder<SqliteDrawbridgeDbContext>().UseSqlite($"Data Source={directory}/gate.db").AddInterceptors(limit, gate).Options);
 
     [Fact]
+    public async Task EveryConnection_ReadsTheFileThroughAMemoryMap()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var options = new DbContextOptionsBuilder<SqliteDrawbridgeDbContext>().UseSqlite($"Data Source={directory}/map.db").AddInterceptors(new SqliteMemoryMap()).Options;
+        for (var open = 0; open < 2; open++)
+        {
+            // The second open takes the same native connection from the pool, already configured.
+            await using var db = new SqliteDrawbridgeDbContext(options);
+            await db.Database.OpenConnectionAsync(ct);
+            await using var command = db.Database.GetDbConnection().CreateCommand();
+            command.CommandText = "PRAGMA mmap_size";
+            Assert.Equal(SqliteMemoryMap.MapBytes, await command.ExecuteScalarAsync(ct));
+        }
+    }
+
+    [Fact]
     public async Task EveryEndOfAWrite_LetsTheNextWriterIn()
     {
         var ct = TestContext.Current.CancellationToken;
