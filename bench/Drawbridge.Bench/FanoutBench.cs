@@ -45,6 +45,7 @@ internal static class FanoutBench
             agent.Arm();
         }
 
+        Console.Error.WriteLine($"all {agents} agents wait in a poll; changing {groups} groups");
         var clock = Stopwatch.StartNew();
         await ChangeGroupsAsync(owner, subscription, agents, groups, port: 8443);
         var changed = clock.Elapsed;
