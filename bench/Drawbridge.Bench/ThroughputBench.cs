@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text;
+using Drawbridge.Contracts;
 
 namespace Drawbridge.Bench;
 
@@ -8,28 +11,58 @@ namespace Drawbridge.Bench;
 /// API throughput of initiate: a closed loop (C callers, each sending its next request when the last one answered)
 /// and an open loop (requests sent on a fixed schedule whatever the answers, latency measured from the scheduled
 /// instant so a slow server cannot hide its queue). Machines are enrolled through the agent channel but run no
-/// agent: this measures the server and its database. Bounded: each loop runs for a fixed number of seconds, and the
-/// open loop never has more than 2,000 requests outstanding.
+/// agent: this measures the server and its database. The initiates come from many requesters, one per caller of the
+/// closed loop, as a fleet's come from many people: each initiate counts its requester's live grants against the cap,
+/// and one principal making all the load held 20,000 of them (bench/README.md, "Throughput"). Bounded: each loop runs
+/// for a fixed number of seconds, and the open loop never has more than 2,000 requests outstanding.
 /// </summary>
 internal static class ThroughputBench
 {
     private const int MaxOutstanding = 2000;
 
-    public static async Task<int> RunAsync(HttpClient http, string subscription, string label, int machines, int seconds, int concurrency, int rate, int serverPid, int warmupSeconds)
+    public static async Task<int> RunAsync(HttpClient owner, string subscription, string label, int machines, int seconds, int concurrency, int rate, int serverPid, int warmupSeconds)
     {
         const string policy = "throughput";
-        await SetupAsync(http, subscription, policy, machines);
+        await SetupAsync(owner, subscription, policy, machines);
+        var requesters = await RequestersAsync(owner, subscription, concurrency);
 
         // Warm-up, not counted. The runtime re-compiles hot code in tiers (quick code first, then instrumented, then
         // optimized with the profile it gathered); under full load on 2 cores that takes about 20 s of the server's CPU.
-        await ClosedLoopAsync(http, subscription, policy, machines, concurrency, TimeSpan.FromSeconds(warmupSeconds), 0);
+        await ClosedLoopAsync(requesters, subscription, policy, machines, TimeSpan.FromSeconds(warmupSeconds), 0);
         var cpu = ServerCpu(serverPid);
-        var closed = await ClosedLoopAsync(http, subscription, policy, machines, concurrency, TimeSpan.FromSeconds(seconds), 100_000);
+        var closed = await ClosedLoopAsync(requesters, subscription, policy, machines, TimeSpan.FromSeconds(seconds), 100_000);
         Print(label, $"closed loop, {concurrency} callers", closed.Latencies, closed.Failures, seconds, ServerCpu(serverPid) - cpu);
         cpu = ServerCpu(serverPid);
-        var open = await OpenLoopAsync(http, subscription, policy, machines, rate, TimeSpan.FromSeconds(seconds));
+        var open = await OpenLoopAsync(requesters, subscription, policy, machines, rate, TimeSpan.FromSeconds(seconds));
         Print(label, $"open loop, {rate}/s offered", open.Latencies, open.Failures, seconds, ServerCpu(serverPid) - cpu);
+        foreach (var requester in requesters)
+        {
+            requester.Dispose();
+        }
+
         return 0;
+    }
+
+    /// <summary>Users bench-requester-1..N, each a JitRequester at the subscription, and a client with a token of each.</summary>
+    private static async Task<HttpClient[]> RequestersAsync(HttpClient owner, string subscription, int count)
+    {
+        var requesters = new HttpClient[count];
+        for (var i = 0; i < count; i++)
+        {
+            var name = $"bench-requester-{i + 1}";
+            using var user = await owner.PostAsJsonAsync("/api/v1/users", new UserCreateRequest { Name = name }, DrawbridgeJson.Wire.UserCreateRequest);
+            await BenchApi.EnsureAsync(user, name);
+            using var role = await owner.PostAsJsonAsync("/api/v1/role-assignments",
+                new RoleAssignmentCreateRequest { Principal = name, Role = "JitRequester", Scope = $"/subscriptions/{subscription}" }, DrawbridgeJson.Wire.RoleAssignmentCreateRequest);
+            await BenchApi.EnsureAsync(role, $"{name}'s role");
+            using var token = await owner.PostAsJsonAsync("/api/v1/tokens", new ApiTokenCreateRequest { Principal = name, Ttl = "1d" }, DrawbridgeJson.Wire.ApiTokenCreateRequest);
+            await BenchApi.EnsureAsync(token, $"{name}'s token");
+            requesters[i] = new HttpClient { BaseAddress = owner.BaseAddress, Timeout = owner.Timeout };
+            requesters[i].DefaultRequestHeaders.Authorization =
+                new AuthenticationHeaderValue("Bearer", (await token.Content.ReadFromJsonAsync(DrawbridgeJson.Wire.ApiTokenView))!.Token);
+        }
+
+        return requesters;
     }
 
     private static async Task SetupAsync(HttpClient http, string subscription, string policy, int machines)
@@ -57,13 +90,13 @@ internal static class ThroughputBench
     }
 
     private static async Task<(List<double> Latencies, int Failures)> ClosedLoopAsync(
-        HttpClient http, string subscription, string policy, int machines, int concurrency, TimeSpan duration, int firstSequence)
+        HttpClient[] requesters, string subscription, string policy, int machines, TimeSpan duration, int firstSequence)
     {
         var latencies = new List<double>();
         var failures = 0;
         var sequence = firstSequence;
         var stop = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        await Task.WhenAll(requesters.Select(async http =>
         {
             while (stop.Elapsed < duration)
             {
@@ -80,7 +113,7 @@ internal static class ThroughputBench
         return (latencies, failures);
     }
 
-    private static async Task<(List<double> Latencies, int Failures)> OpenLoopAsync(HttpClient http, string subscription, string policy, int machines, int rate, TimeSpan duration)
+    private static async Task<(List<double> Latencies, int Failures)> OpenLoopAsync(HttpClient[] requesters, string subscription, string policy, int machines, int rate, TimeSpan duration)
     {
         var latencies = new List<double>();
         var failures = 0;
@@ -106,7 +139,7 @@ internal static class ThroughputBench
             var sequence = 1_000_000 + n;
             tasks.Add(Task.Run(async () =>
             {
-                var ok = await InitiateAsync(http, subscription, policy, (sequence % machines) + 1, sequence);
+                var ok = await InitiateAsync(requesters[sequence % requesters.Length], subscription, policy, (sequence % machines) + 1, sequence);
                 var latency = (clock.Elapsed - scheduled).TotalMilliseconds;
                 Interlocked.Decrement(ref outstanding);
                 lock (latencies)
