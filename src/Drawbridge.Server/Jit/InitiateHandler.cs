@@ -37,7 +37,7 @@ internal sealed class InitiateHandler(
     public async Task<IResult> HandleAsync(HttpContext http, string resourceGroup, string location, string name, JitNetworkAccessPolicyInitiateRequest body, CancellationToken ct)
     {
         var scope = ArmIds.JitPolicy(installation.SubscriptionId, resourceGroup, location, name);
-        var policy = await policies.FindAsync(resourceGroup, location, name, ct);
+        var policy = await policies.FindWithoutPortsAsync(resourceGroup, location, name, ct);
         if (policy is null)
         {
             await audit.RefuseAsync(http, Actions.JitInitiate, scope, "policy not found", ct);
@@ -150,7 +150,7 @@ internal sealed class InitiateHandler(
                 continue;
             }
 
-            var rules = policy.Ports.Where(p => p.MachineId == machine.Id).Select(ToRule).ToList();
+            var rules = (await policies.PortsOfAsync(policy.Id, machine.Id, ct)).ConvertAll(ToRule);
             if (rules.Count == 0)
             {
                 errors.Add($"{path}.id", $"virtual machine '{machine.Name}' is not part of policy '{policy.Name}'");

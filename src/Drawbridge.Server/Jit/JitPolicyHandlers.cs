@@ -25,10 +25,19 @@ internal sealed class JitPolicyHandlers(
     public const int MaxPortsPerMachine = 32;
     public const int RequestsShownPerPolicy = 100;
 
-    // Compiled once: every initiate reads its policy (why: Storage/CompiledPerModel).
+    // Compiled once (why: Storage/CompiledPerModel): every read of a policy, and every initiate, which reads the
+    // policy without its ports and then only the ports of the machines it asks for.
     private static readonly CompiledPerModel<Func<DrawbridgeDbContext, string, string, string, CancellationToken, Task<JitPolicy?>>> ByKey =
         new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string rgKey, string loc, string key, CancellationToken ct) =>
             db.JitPolicies.AsNoTracking().Include(p => p.Ports).SingleOrDefault(p => p.ResourceGroup == rgKey && p.Location == loc && p.NameKey == key)));
+
+    private static readonly CompiledPerModel<Func<DrawbridgeDbContext, string, string, string, CancellationToken, Task<JitPolicy?>>> WithoutPortsByKey =
+        new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string rgKey, string loc, string key, CancellationToken ct) =>
+            db.JitPolicies.AsNoTracking().SingleOrDefault(p => p.ResourceGroup == rgKey && p.Location == loc && p.NameKey == key)));
+
+    private static readonly CompiledPerModel<Func<DrawbridgeDbContext, Guid, Guid, IAsyncEnumerable<JitPolicyPort>>> PortsOfMachine =
+        new(() => EF.CompileAsyncQuery<DrawbridgeDbContext, Guid, Guid, JitPolicyPort>((db, policyId, machineId) =>
+            db.JitPolicyPorts.AsNoTracking().Where(p => p.PolicyId == policyId && p.MachineId == machineId).OrderBy(p => p.Ordinal)));
 
     public async Task<IResult> ListAsync(string? resourceGroup, string? location, CancellationToken ct)
     {
@@ -174,6 +183,17 @@ internal sealed class JitPolicyHandlers(
             ? db.JitPolicies.Include(p => p.Ports).SingleOrDefaultAsync(p => p.ResourceGroup == rgKey && p.Location == loc && p.NameKey == key, ct)
             : ByKey.For(db)(db, rgKey, loc, key, ct);
     }
+
+    /// <summary>
+    /// The policy without its ports, for an initiate, which reads only the ports of its machines (<see cref="PortsOfAsync"/>):
+    /// a policy may list hundreds of machines, and every initiate read all their ports.
+    /// </summary>
+    public Task<JitPolicy?> FindWithoutPortsAsync(string resourceGroup, string location, string name, CancellationToken ct) =>
+        WithoutPortsByKey.For(db)(db, ArmIds.Key(resourceGroup), location.ToLowerInvariant(), ArmIds.Key(name), ct);
+
+    /// <summary>The ports <paramref name="policyId"/> protects on one machine, in the order the policy lists them.</summary>
+    public Task<List<JitPolicyPort>> PortsOfAsync(Guid policyId, Guid machineId, CancellationToken ct) =>
+        PortsOfMachine.For(db)(db, policyId, machineId).ToListAsync(ct).AsTask();
 
     public static IResult NotFound(string name) =>
         Problems.NotFound($"The just-in-time network access policy '{name}' could not be found.");
