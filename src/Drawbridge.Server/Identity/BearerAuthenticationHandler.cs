@@ -12,11 +12,12 @@ namespace Drawbridge.Server.Identity;
 
 /// <summary>
 /// Accepts "Authorization: Bearer dbt_..." (a user's API token) and "Bearer dba_..." (an agent's credential).
-/// A revoked or expired token fails at once: every request looks the hash up again.
+/// A revoked or expired token fails at once: every request looks the hash up again, with a pooled database context
+/// of its own that it gives back at once: the request's would be held through an agent's long-poll (up to 30 s).
 /// </summary>
 internal sealed class BearerAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-    DrawbridgeDbContext db, TimeProvider time)
+    IServiceScopeFactory scopes, TimeProvider time)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Bearer";
@@ -50,6 +51,8 @@ internal sealed class BearerAuthenticationHandler(
 
         var hash = Secrets.Hash(secret);
         var ct = Context.RequestAborted;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<DrawbridgeDbContext>();
         if (secret.StartsWith(Secrets.AgentCredentialPrefix, StringComparison.Ordinal))
         {
             var machine = await AgentByCredential.For(db)(db, hash, ct);

@@ -10,9 +10,11 @@ namespace Drawbridge.Server.Identity;
 
 /// <summary>
 /// The calling principal's permissions, loaded once per request: their role assignments, or for an agent the Agent
-/// role at its own machine. Assignments are read on every request, so a removed role stops working at once.
+/// role at its own machine. Assignments are read on every request, so a removed role stops working at once. The
+/// database and the audit log are taken from the request's services only when needed: an agent's long-poll needs
+/// neither, and would otherwise hold a database context through its wait.
 /// </summary>
-internal sealed class CallerPermissions(IHttpContextAccessor accessor, DrawbridgeDbContext db, AuditLog audit, InstallationContext installation)
+internal sealed class CallerPermissions(IHttpContextAccessor accessor, IServiceProvider services, InstallationContext installation)
 {
     // Compiled once: read on every API call (why: Storage/CompiledPerModel).
     private static readonly CompiledPerModel<Func<DrawbridgeDbContext, string, IAsyncEnumerable<AssignmentRow>>> AssignmentsOf =
@@ -41,6 +43,7 @@ internal sealed class CallerPermissions(IHttpContextAccessor accessor, Drawbridg
 
         var name = user.Name();
         var held = new List<HeldRole>();
+        var db = services.GetRequiredService<DrawbridgeDbContext>();
         await foreach (var row in AssignmentsOf.For(db)(db, name).WithCancellation(ct))
         {
             if (BuiltInRoles.Find(row.Role) is { } role && AccessScope.TryParse(row.Scope, out var scope))
@@ -61,7 +64,7 @@ internal sealed class CallerPermissions(IHttpContextAccessor accessor, Drawbridg
     {
         var http = accessor.HttpContext!;
         reason ??= decision == AccessDecision.NotFound ? "no role at, above or below this scope" : "no role granting this action at this scope";
-        await audit.RefuseAsync(http, action, scope, reason, http.RequestAborted);
+        await services.GetRequiredService<AuditLog>().RefuseAsync(http, action, scope, reason, http.RequestAborted);
         return decision == AccessDecision.NotFound
             ? notFound ?? Problems.NotFound($"The resource '{http.Request.Path}' could not be found.")
             : Problems.Forbidden($"You may not perform '{action}' here.");
