@@ -26,7 +26,8 @@ internal sealed class JitPolicyHandlers(
     public const int RequestsShownPerPolicy = 100;
 
     // Compiled once (why: Storage/CompiledPerModel): every read of a policy, and every initiate, which reads the
-    // policy without its ports and then only the ports of the machines it asks for.
+    // policy without its ports and then only the ports of the machines it asks for. AsQueryable() after OrderBy selects
+    // the sequence overload of CompileAsyncQuery, as in Agents/DesiredStateBuilder.
     private static readonly CompiledPerModel<Func<DrawbridgeDbContext, string, string, string, CancellationToken, Task<JitPolicy?>>> ByKey =
         new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string rgKey, string loc, string key, CancellationToken ct) =>
             db.JitPolicies.AsNoTracking().Include(p => p.Ports).SingleOrDefault(p => p.ResourceGroup == rgKey && p.Location == loc && p.NameKey == key)));
@@ -36,8 +37,8 @@ internal sealed class JitPolicyHandlers(
             db.JitPolicies.AsNoTracking().SingleOrDefault(p => p.ResourceGroup == rgKey && p.Location == loc && p.NameKey == key)));
 
     private static readonly CompiledPerModel<Func<DrawbridgeDbContext, Guid, Guid, IAsyncEnumerable<JitPolicyPort>>> PortsOfMachine =
-        new(() => EF.CompileAsyncQuery<DrawbridgeDbContext, Guid, Guid, JitPolicyPort>((db, policyId, machineId) =>
-            db.JitPolicyPorts.AsNoTracking().Where(p => p.PolicyId == policyId && p.MachineId == machineId).OrderBy(p => p.Ordinal)));
+        new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, Guid policyId, Guid machineId) =>
+            db.JitPolicyPorts.AsNoTracking().Where(p => p.PolicyId == policyId && p.MachineId == machineId).OrderBy(p => p.Ordinal).AsQueryable()));
 
     public async Task<IResult> ListAsync(string? resourceGroup, string? location, CancellationToken ct)
     {
