@@ -27,9 +27,18 @@ internal abstract class BatchWriter<TItem, TResult>(ILogger logger, int maxBatch
             writing = true;
         }
 
-        if (first)
+        // The first caller writes the first batch (its own item is in it; none, if it has gone already) on its own
+        // thread, and leaves what arrived meanwhile to the background, so that no caller waits for others' batches.
+        if (first && NextBatch() is { } batch)
         {
-            await WriteWaitingAsync(alone: true);
+            await WriteBatchAsync(batch);
+            if (StillWaiting())
+            {
+                using (ExecutionContext.SuppressFlow())
+                {
+                    _ = Task.Run(WriteWaitingAsync, CancellationToken.None);
+                }
+            }
         }
 
         return await pending.Written.Task.WaitAsync(ct);
@@ -41,28 +50,12 @@ internal abstract class BatchWriter<TItem, TResult>(ILogger logger, int maxBatch
     /// </summary>
     protected abstract Task<IReadOnlyList<TResult>> WriteTogetherAsync(IReadOnlyList<TItem> batch);
 
-    /// <summary>
-    /// Writes the waiting items, one batch at a time, until none wait. The caller that started it writes only the
-    /// first batch on its own thread (its own item is in it); later batches are written in the background, so no
-    /// caller is held up by others' writes.
-    /// </summary>
-    private async Task WriteWaitingAsync(bool alone)
+    /// <summary>Writes the waiting items, one batch at a time, until none wait.</summary>
+    private async Task WriteWaitingAsync()
     {
         while (NextBatch() is { } batch)
         {
             await WriteBatchAsync(batch);
-            if (alone)
-            {
-                if (StillWaiting())
-                {
-                    using (ExecutionContext.SuppressFlow())
-                    {
-                        _ = Task.Run(() => WriteWaitingAsync(alone: false));
-                    }
-                }
-
-                return;
-            }
         }
     }
 
@@ -88,6 +81,7 @@ internal abstract class BatchWriter<TItem, TResult>(ILogger logger, int maxBatch
         }
     }
 
+    /// <summary>Whether items arrived while a batch was written; if none did, writing stops.</summary>
     private bool StillWaiting()
     {
         lock (waiting)
