@@ -90,7 +90,7 @@ internal sealed class InitiateHandler(
 
         var recorded = audit.New(http, Actions.JitInitiate, scope, AuditLog.Allowed,
             string.Join("; ", request.Grants.Select(g => $"{decisions[g.Ordinal].Machine.Name}:{g.Port}/{g.Protocol.ToAzure()} from {g.Sources} until {g.EndTimeUtc:O}")));
-        if (await writer.WriteAsync(new PendingInitiate(request, recorded, now), ct) is { } live)
+        if (await writer.WriteAsync(new PendingInitiate(request, recorded), ct) is { } live)
         {
             var cap = options.Value.Limits.MaxActiveGrantsPerUser;
             var reason = $"{requestor} holds {live} live grant(s); {decisions.Count} more would pass the limit of {cap}. Revoke some first.";

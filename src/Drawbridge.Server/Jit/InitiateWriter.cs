@@ -10,9 +10,10 @@ namespace Drawbridge.Server.Jit;
 
 /// <summary>
 /// An initiate checked against its policy and the caller's roles, ready to write: the request with its grants (their
-/// state versions are given when written) and the audit event that records it.
+/// state versions are given when written) and the audit event that records it. It is decided at the request's start
+/// time, as its grants were checked.
 /// </summary>
-internal sealed record PendingInitiate(AccessRequest Request, AuditEvent Audit, DateTimeOffset Now);
+internal sealed record PendingInitiate(AccessRequest Request, AuditEvent Audit);
 
 /// <summary>
 /// Writes initiates, many to one transaction (<see cref="BatchWriter{TItem, TResult}"/>). Every initiate is a durable
@@ -79,7 +80,7 @@ internal sealed class InitiateWriter(
     /// <returns>Null when written; the requestor's live grants when it would pass the cap.</returns>
     private async Task<int?> WriteOneAsync(DrawbridgeDbContext db, PendingInitiate initiate, Dictionary<Guid, long> versions, CancellationToken ct)
     {
-        var (request, now) = (initiate.Request, initiate.Now);
+        var (request, now) = (initiate.Request, initiate.Request.StartTimeUtc);
 
         // A newer request for the same machine, port and source replaces the older grant (Azure's NewerRequestInitiated).
         // Superseded first, so that the cap below does not count grants that end in this request.
