@@ -39,7 +39,7 @@ internal static class AgentEndpoints
         var authenticated = agent.MapGroup("");
         authenticated.MapGet("/state", (long? after, ClaimsPrincipal user, IServiceScopeFactory scopes, MachineStateNotifier notifier,
             IOptions<DrawbridgeOptions> options, TimeProvider time, CancellationToken ct)
-            => PollStateAsync(after ?? 0, MachineId(user), scopes, notifier, options.Value.Agent.LongPollTimeoutValue, time, ct))
+            => PollStateAsync(after ?? 0, MachineId(user), scopes, notifier, options.Value, time, ct))
             .RequireAction(Actions.AgentStateRead, ActionScope.CallerMachine);
         authenticated.MapPost("/applied", (HttpContext http, DrawbridgeDbContext db, AppliedReportWriter reports, InstallationContext installation, TimeProvider time, CancellationToken ct)
             => AppliedAsync(http, MachineId(http.User), db, reports, installation, time, ct))
@@ -155,24 +155,26 @@ internal static class AgentEndpoints
     /// anew for every poll (bench/README.md, "Fan-out"); the authentication before it does the same.
     /// </summary>
     private static async Task<IResult> PollStateAsync(long after, Guid machineId, IServiceScopeFactory scopes,
-        MachineStateNotifier notifier, TimeSpan timeout, TimeProvider time, CancellationToken ct)
+        MachineStateNotifier notifier, DrawbridgeOptions options, TimeProvider time, CancellationToken ct)
     {
         var now = time.GetUtcNow();
+        var timeout = options.Agent.LongPollTimeoutValue;
         var deadline = now + timeout;
+        var recheck = options.Database.Provider == DatabaseProvider.Sqlite ? timeout : TimeSpan.FromSeconds(2);
         var signal = notifier.Signal(machineId);
-        var (machine, recheck) = await ReadAsync(scopes, async db =>
+        var machine = await ReadAsync(scopes, async db =>
         {
-            var machine = await MachineById.For(db)(db, machineId, ct);
+            var found = await MachineById.For(db)(db, machineId, ct);
 
             // Last-seen drives the Online/Offline status; writing it at most every 30 s keeps most polls read-only.
             var stale = now - TimeSpan.FromSeconds(30);
-            if (machine.AgentLastSeenUtc is null || machine.AgentLastSeenUtc < stale)
+            if (found.AgentLastSeenUtc is null || found.AgentLastSeenUtc < stale)
             {
                 await db.Machines.Where(m => m.Id == machineId && (m.AgentLastSeenUtc == null || m.AgentLastSeenUtc < stale))
                     .ExecuteUpdateAsync(s => s.SetProperty(m => m.AgentLastSeenUtc, now), ct);
             }
 
-            return (machine, db.Database.IsSqlite() ? timeout : TimeSpan.FromSeconds(2));
+            return found;
         });
 
         while (true)
