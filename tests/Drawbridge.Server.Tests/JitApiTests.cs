@@ -345,6 +345,28 @@ public abstract class JitApiTests(ITestDatabase database) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Initiate_ConcurrentRefusals_RollBackOnlyTheirOwnSupersedes()
+    {
+        // Each request renews 22 and adds 3389 (two live grants, the cap). The first one written is accepted; each after
+        // it supersedes its 22, still counts its 3389, and is refused; rolled back to its savepoint, its supersede of the
+        // accepted 22 must not stay, even when written in the same transaction.
+        var ct = TestContext.Current.CancellationToken;
+        await using var limited = await TestServer.StartAsync(database, new() { ["Drawbridge:Limits:MaxActiveGrantsPerUser"] = "2" });
+        await limited.EnrollAsync("h1");
+        await limited.EnableJitAsync("h1",
+            """[{"number":22,"protocol":"TCP","allowedSourceAddressPrefix":"*","maxRequestAccessDuration":"PT3H"},{"number":3389,"protocol":"TCP","allowedSourceAddressPrefix":"*","maxRequestAccessDuration":"PT3H"}]""");
+        var client = limited.Client(TestServer.OwnerToken, "198.18.0.100");
+        var responses = await Task.WhenAll(Enumerable.Range(1, 8).Select(i => limited.InitiateAsync(client,
+            $$"""[{"number":22,"duration":"1h"},{"number":3389,"duration":"1h","allowedSourceAddressPrefix":"198.18.3.{{i}}"}]""")));
+
+        Assert.Equal(1, responses.Count(r => r.StatusCode == HttpStatusCode.Accepted));
+        var live = await limited.DbAsync(db => db.Grants.Where(g => g.Status == GrantStatus.Approved).Select(g => g.Port).OrderBy(p => p).ToListAsync(ct));
+        Assert.Equal([22, 3389], live);
+        Assert.Equal(2, await limited.DbAsync(db => db.Grants.CountAsync(ct)));
+        limited.DeleteData();
+    }
+
+    [Fact]
     public async Task Initiate_ConcurrentRenewalsOfOneGrant_LeaveOneLiveGrant()
     {
         var ct = TestContext.Current.CancellationToken;
