@@ -16,9 +16,9 @@ internal static class StorageServiceCollectionExtensions
         {
             case DatabaseProvider.Sqlite:
                 var connectionString = SqliteConnectionString(options);
-                services.AddSingleton<SqliteWriteGate>().AddSingleton<SqliteConnectionLimit>().AddSingleton<SqliteMemoryMap>();
+                services.AddSingleton<SqliteWriteGate>().AddSingleton<SqliteConnectionLimit>().AddSingleton<SqliteConnectionSetup>();
                 services.AddDbContextPool<DrawbridgeDbContext, SqliteDrawbridgeDbContext>((services, db) => db.UseSqlite(connectionString)
-                    .AddInterceptors(services.GetRequiredService<SqliteConnectionLimit>(), services.GetRequiredService<SqliteWriteGate>(), services.GetRequiredService<SqliteMemoryMap>()));
+                    .AddInterceptors(services.GetRequiredService<SqliteConnectionLimit>(), services.GetRequiredService<SqliteWriteGate>(), services.GetRequiredService<SqliteConnectionSetup>()));
                 break;
             case DatabaseProvider.PostgreSQL:
                 services.AddDbContextPool<DrawbridgeDbContext, PostgresDrawbridgeDbContext>(db => db.UseNpgsql(options.Database.ConnectionString));
