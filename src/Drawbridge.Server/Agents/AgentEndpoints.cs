@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Claims;
 using Drawbridge.Authorization;
 using Drawbridge.Contracts;
 using Drawbridge.Jit;
@@ -37,12 +36,12 @@ internal static class AgentEndpoints
 
         // An agent credential reads and reports its own machine and nothing else.
         var authenticated = agent.MapGroup("");
-        authenticated.MapGet("/state", (long? after, ClaimsPrincipal user, IServiceScopeFactory scopes, MachineStateNotifier notifier,
+        authenticated.MapGet("/state", (long? after, HttpContext http, IServiceScopeFactory scopes, MachineStateNotifier notifier,
             IOptions<DrawbridgeOptions> options, TimeProvider time, CancellationToken ct)
-            => PollStateAsync(after ?? 0, MachineId(user), scopes, notifier, options.Value, time, ct))
+            => PollStateAsync(after ?? 0, AuthenticatedAgent.Of(http), scopes, notifier, options.Value, time, ct))
             .RequireAction(Actions.AgentStateRead, ActionScope.CallerMachine);
-        authenticated.MapPost("/applied", (HttpContext http, DrawbridgeDbContext db, AppliedReportWriter reports, InstallationContext installation, TimeProvider time, CancellationToken ct)
-            => AppliedAsync(http, MachineId(http.User), db, reports, installation, time, ct))
+        authenticated.MapPost("/applied", (HttpContext http, AppliedReportWriter reports, InstallationContext installation, TimeProvider time, CancellationToken ct)
+            => AppliedAsync(http, AuthenticatedAgent.Of(http), reports, installation, time, ct))
             .RequireAction(Actions.AgentApply, ActionScope.CallerMachine);
 
         // Machines enroll into the default resource group, so the right is needed at the subscription.
@@ -50,8 +49,6 @@ internal static class AgentEndpoints
             => CreateEnrollmentTokenAsync(http, db, audit, time, ct)).WithTags("Agents").RequireAction(Actions.EnrollmentTokenWrite);
         return app;
     }
-
-    private static Guid MachineId(ClaimsPrincipal user) => Guid.Parse(user.FindFirstValue(DrawbridgeClaims.MachineId)!);
 
     private static async Task<IResult> EnrollAsync(HttpContext http, DrawbridgeDbContext db, AuditLog audit, InstallationContext installation, TimeProvider time, CancellationToken ct)
     {
@@ -150,32 +147,30 @@ internal static class AgentEndpoints
     /// in this process. On PostgreSQL it also re-reads the version every couple of seconds, for changes made by other
     /// replicas; an SQLite database has this process as its only writer, so its signal is enough (with 10,000 agents
     /// the re-reads alone were 5,000 queries a second).
+    /// The machine is the row authentication read (<see cref="AuthenticatedAgent"/>); a version this process published
+    /// after that read and before the signal was taken is in <see cref="MachineStateNotifier.Published"/>.
     /// A waiting poll holds no database context: each read takes a pooled one from a scope of its own and gives it back.
     /// Held through the wait, a fleet of 10,000 agents held 10,000 contexts, 9,000 of them beyond the pool and built
     /// anew for every poll (bench/README.md, "Fan-out"); the authentication before it does the same.
     /// </summary>
-    private static async Task<IResult> PollStateAsync(long after, Guid machineId, IServiceScopeFactory scopes,
+    private static async Task<IResult> PollStateAsync(long after, Machine machine, IServiceScopeFactory scopes,
         MachineStateNotifier notifier, DrawbridgeOptions options, TimeProvider time, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         var timeout = options.Agent.LongPollTimeoutValue;
         var deadline = now + timeout;
         var recheck = options.Database.Provider == DatabaseProvider.Sqlite ? timeout : TimeSpan.FromSeconds(2);
+        var machineId = machine.Id;
         var signal = notifier.Signal(machineId);
-        var machine = await ReadAsync(scopes, async db =>
+        machine.StateVersion = Math.Max(machine.StateVersion, notifier.Published(machineId));
+
+        // Last-seen drives the Online/Offline status; writing it at most every 30 s keeps most polls read-only.
+        var stale = now - TimeSpan.FromSeconds(30);
+        if (machine.AgentLastSeenUtc is null || machine.AgentLastSeenUtc < stale)
         {
-            var found = await MachineById.For(db)(db, machineId, ct);
-
-            // Last-seen drives the Online/Offline status; writing it at most every 30 s keeps most polls read-only.
-            var stale = now - TimeSpan.FromSeconds(30);
-            if (found.AgentLastSeenUtc is null || found.AgentLastSeenUtc < stale)
-            {
-                await db.Machines.Where(m => m.Id == machineId && (m.AgentLastSeenUtc == null || m.AgentLastSeenUtc < stale))
-                    .ExecuteUpdateAsync(s => s.SetProperty(m => m.AgentLastSeenUtc, now), ct);
-            }
-
-            return found;
-        });
+            await ReadAsync(scopes, db => db.Machines.Where(m => m.Id == machineId && (m.AgentLastSeenUtc == null || m.AgentLastSeenUtc < stale))
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.AgentLastSeenUtc, now), ct));
+        }
 
         while (true)
         {
@@ -205,7 +200,7 @@ internal static class AgentEndpoints
             signal = notifier.Signal(machineId);
             if (published is { } version && version > machine.StateVersion)
             {
-                // An initiate in this process said which version it committed: one query less before the grant opens.
+                // The publisher said which version it committed: one query less before the state is built.
                 machine.StateVersion = version;
             }
             else
@@ -221,7 +216,7 @@ internal static class AgentEndpoints
         return await read(scope.ServiceProvider.GetRequiredService<DrawbridgeDbContext>());
     }
 
-    private static async Task<IResult> AppliedAsync(HttpContext http, Guid machineId, DrawbridgeDbContext db, AppliedReportWriter reports,
+    private static async Task<IResult> AppliedAsync(HttpContext http, Machine machine, AppliedReportWriter reports,
         InstallationContext installation, TimeProvider time, CancellationToken ct)
     {
         var (report, problem) = await JsonBody.ReadAsync(http.Request, DrawbridgeJson.Wire.AgentAppliedReport, ct);
@@ -230,7 +225,6 @@ internal static class AgentEndpoints
             return problem;
         }
 
-        var machine = await MachineById.For(db)(db, machineId, ct);
         if (report!.Version < 0 || report.Version > machine.StateVersion)
         {
             return Problems.Validation("version", $"{report.Version} is not a version this server published (latest is {machine.StateVersion})");
@@ -243,7 +237,7 @@ internal static class AgentEndpoints
             ? string.Join('\n', reported.Where(f => !string.IsNullOrWhiteSpace(f)).Take(16).Select(f => f.Length > 200 ? f[..200] : f))
             : null;
         await reports.WriteAsync(new AppliedReport(
-            machineId, ArmIds.VirtualMachine(installation.SubscriptionId, machine.ResourceGroup, machine.Name), http.User.Name(),
+            machine.Id, ArmIds.VirtualMachine(installation.SubscriptionId, machine.ResourceGroup, machine.Name), http.User.Name(),
             http.Connection.RemoteIpAddress?.ToString(), time.GetUtcNow(), report.Version,
             report.Error is { Length: > 1024 } e ? e[..1024] : report.Error, report.DriftRepaired, listening, filters), ct);
         return TypedResults.NoContent();

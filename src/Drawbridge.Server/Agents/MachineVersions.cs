@@ -1,5 +1,4 @@
 using Drawbridge.Server.Storage;
-using Microsoft.EntityFrameworkCore;
 
 namespace Drawbridge.Server.Agents;
 
@@ -20,14 +19,31 @@ internal static class MachineVersions
 
     /// <summary>
     /// Gives each of <paramref name="machineIds"/> a new state version in one statement (a group or policy change can
-    /// touch a thousand machines). Must run inside the transaction of the change, as <see cref="BumpAsync"/>.
+    /// touch a thousand machines) and returns them, for <see cref="MachineStateNotifier.Publish"/>. Must run inside
+    /// the transaction of the change, as <see cref="BumpAsync"/>.
     /// </summary>
-    public static async Task BumpAllAsync(this DrawbridgeDbContext db, IReadOnlyCollection<Guid> machineIds, CancellationToken ct)
+    public static async Task<IReadOnlyDictionary<Guid, long>> BumpAllAsync(this DrawbridgeDbContext db, IReadOnlyCollection<Guid> machineIds, CancellationToken ct)
     {
-        if (machineIds.Count > 0)
+        var versions = new Dictionary<Guid, long>(machineIds.Count);
+        if (machineIds.Count == 0)
         {
-            await db.Machines.Where(m => machineIds.Contains(m.Id))
-                .ExecuteUpdateAsync(s => s.SetProperty(m => m.StateVersion, m => m.StateVersion + 1), ct);
+            return versions;
         }
+
+        // One parameter per machine: at most a few thousand, well within both databases' limits.
+        await using var command = DirectStatements.Command(db);
+        var names = machineIds.Select((id, i) =>
+        {
+            command.Parameters.Add(db.Parameter<Machine>(command, nameof(Machine.Id), $"@m{i}", id));
+            return $"@m{i}";
+        }).ToList();
+        command.CommandText = $"""UPDATE "Machines" SET "StateVersion" = "StateVersion" + 1 WHERE "Id" IN ({string.Join(", ", names)}) RETURNING "Id", "StateVersion" """;
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            versions[reader.GetGuid(0)] = reader.GetInt64(1);
+        }
+
+        return versions;
     }
 }

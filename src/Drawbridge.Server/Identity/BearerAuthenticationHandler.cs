@@ -23,11 +23,10 @@ internal sealed class BearerAuthenticationHandler(
     public const string SchemeName = "Bearer";
 
     // Compiled once: every API call and agent poll authenticates (why: Storage/CompiledPerModel).
-    private static readonly CompiledPerModel<Func<DrawbridgeDbContext, string, CancellationToken, Task<AgentRow?>>> AgentByCredential =
+    // The whole row: the agent endpoints take it from the request instead of reading it again (AuthenticatedAgent).
+    private static readonly CompiledPerModel<Func<DrawbridgeDbContext, string, CancellationToken, Task<Machine?>>> AgentByCredential =
         new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string hash, CancellationToken ct) => db.Machines.AsNoTracking()
-            .Where(m => m.AgentCredentialHash == hash)
-            .Select(m => new AgentRow(m.Id, m.Name, m.ResourceGroup))
-            .SingleOrDefault()));
+            .SingleOrDefault(m => m.AgentCredentialHash == hash)));
 
     private static readonly CompiledPerModel<Func<DrawbridgeDbContext, string, CancellationToken, Task<TokenRow?>>> TokenByHash =
         new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string hash, CancellationToken ct) => db.ApiTokens.AsNoTracking()
@@ -56,9 +55,13 @@ internal sealed class BearerAuthenticationHandler(
         if (secret.StartsWith(Secrets.AgentCredentialPrefix, StringComparison.Ordinal))
         {
             var machine = await AgentByCredential.For(db)(db, hash, ct);
-            return machine is null
-                ? await FailAsync("unknown agent credential")
-                : Success("agent", new Claim(ClaimTypes.Name, $"agent:{machine.Name}"), new Claim(DrawbridgeClaims.MachineId, machine.Id.ToString()),
+            if (machine is null)
+            {
+                return await FailAsync("unknown agent credential");
+            }
+
+            Context.Features.Set(new AuthenticatedAgent(machine));
+            return Success("agent", new Claim(ClaimTypes.Name, $"agent:{machine.Name}"), new Claim(DrawbridgeClaims.MachineId, machine.Id.ToString()),
                     new Claim(DrawbridgeClaims.MachineResourceGroup, machine.ResourceGroup), new Claim(DrawbridgeClaims.MachineName, machine.Name));
         }
 
@@ -91,8 +94,6 @@ internal sealed class BearerAuthenticationHandler(
 
     private static AuthenticateResult Success(string authenticatedBy, params Claim[] claims) =>
         AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, authenticatedBy)), SchemeName));
-
-    private sealed record AgentRow(Guid Id, string Name, string ResourceGroup);
 
     private sealed record TokenRow(string Principal, DateTimeOffset? RevokedUtc, DateTimeOffset? ExpiresUtc, bool Disabled);
 }

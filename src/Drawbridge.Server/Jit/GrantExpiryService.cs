@@ -88,7 +88,7 @@ internal sealed partial class GrantExpiryService(
             .Take(1000)
             .ToListAsync(ct);
 
-        var touched = new HashSet<Guid>();
+        var touched = new Dictionary<Guid, long>();
         foreach (var machineGroup in due.GroupBy(g => g.MachineId))
         {
             await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -105,7 +105,7 @@ internal sealed partial class GrantExpiryService(
                 continue;
             }
 
-            await db.BumpAsync(machineGroup.Key, ct);
+            var version = await db.BumpAsync(machineGroup.Key, ct);
             foreach (var g in machineGroup)
             {
                 audit.Record("system", Actions.JitRequestExpire, ArmIds.JitRequest(installation.SubscriptionId, g.RequestId), null, AuditLog.Allowed, $"port {g.Port} from {g.Sources} reached its end time");
@@ -113,7 +113,7 @@ internal sealed partial class GrantExpiryService(
 
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
-            touched.Add(machineGroup.Key);
+            touched[machineGroup.Key] = version;
         }
 
         notifier.Publish(touched);

@@ -149,10 +149,10 @@ internal sealed class JitPolicyHandlers(
         existing.Ports.AddRange(rows);
         audit.Record(http, Actions.JitPolicyWrite, scope, AuditLog.Allowed, $"{rows.Count} port(s) on {rows.Select(r => r.MachineId).Distinct().Count()} machine(s)");
         await db.SaveChangesAsync(ct);
-        await db.BumpAllAsync(affected, ct);
+        var versions = await db.BumpAllAsync(affected, ct);
 
         await tx.CommitAsync(ct);
-        notifier.Publish(affected);
+        notifier.Publish(versions);
         return TypedResults.Json((await ToArmAsync(existing, null, ct))!, DrawbridgeJson.Wire.JitNetworkAccessPolicy);
     }
 
@@ -170,10 +170,10 @@ internal sealed class JitPolicyHandlers(
         db.JitPolicies.Remove(policy);
         audit.Record(http, Actions.JitPolicyDelete, ArmIds.JitPolicy(installation.SubscriptionId, resourceGroup, location, name), AuditLog.Allowed);
         await db.SaveChangesAsync(ct);
-        await db.BumpAllAsync(affected, ct);
+        var versions = await db.BumpAllAsync(affected, ct);
 
         await tx.CommitAsync(ct);
-        notifier.Publish(affected);
+        notifier.Publish(versions);
         return TypedResults.Ok();
     }
 

@@ -79,15 +79,12 @@ internal sealed class RequestHandlers(
                 .SetProperty(g => g.EndReason, GrantEndReason.UserRequested)
                 .SetProperty(g => g.EndedBy, http.User.Name())
                 .SetProperty(g => g.EndedUtc, now), ct);
-        if (ended > 0)
-        {
-            await db.BumpAllAsync(live, ct);
-        }
+        var versions = ended > 0 ? await db.BumpAllAsync(live, ct) : new Dictionary<Guid, long>();
 
         audit.Record(http, Actions.JitRequestRevoke, scope, AuditLog.Allowed, ended > 0 ? $"{ended} grant(s) revoked" : "nothing left to revoke");
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        notifier.Publish(live);
+        notifier.Publish(versions);
 
         return await GetAsync(id, ct);
     }

@@ -141,10 +141,10 @@ internal sealed class SecurityGroupHandlers(
         existing.Rules.AddRange(rules);
         audit.Record(http, Actions.NsgWrite, scope, AuditLog.Allowed, $"{rules.Count} rule(s), attached to {existing.Attachments.Count} machine(s)");
         await db.SaveChangesAsync(ct);
-        await db.BumpAllAsync(affected, ct);
+        var versions = await db.BumpAllAsync(affected, ct);
 
         await tx.CommitAsync(ct);
-        notifier.Publish(affected);
+        notifier.Publish(versions);
         return await ResultAsync(existing, ct);
     }
 
@@ -163,10 +163,10 @@ internal sealed class SecurityGroupHandlers(
         audit.Record(http, Actions.NsgDelete, ArmIds.NetworkSecurityGroup(installation.SubscriptionId, resourceGroup, name), AuditLog.Allowed,
             $"detached from {affected.Count} machine(s)");
         await db.SaveChangesAsync(ct);
-        await db.BumpAllAsync(affected, ct);
+        var versions = await db.BumpAllAsync(affected, ct);
 
         await tx.CommitAsync(ct);
-        notifier.Publish(affected);
+        notifier.Publish(versions);
         return TypedResults.Ok();
     }
 
