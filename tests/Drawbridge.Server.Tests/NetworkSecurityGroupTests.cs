@@ -85,6 +85,33 @@ public abstract class NetworkSecurityGroupTests(ITestDatabase database) : IAsync
     }
 
     [Fact]
+    public async Task GroupChange_WakesTheWaitingPolls_WithTheVersionsItCommitted_AndRulesResolvedFromTheNewContent()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (h2, _) = await _server.EnrollAsync("h2", "198.18.0.12");
+        string Attached(string rules) => """{"location":"local","properties":{"securityRules":[""" + rules
+            + $$$"""],"virtualMachines":[{"id":"{{{_server.VmId("h1")}}}"},{"id":"{{{_server.VmId("h2")}}}"}]}}""";
+        Assert.Equal(HttpStatusCode.OK, (await _server.Owner.PutAsync(NsgPath(), TestServer.Json(Attached(Rule("Web", 300, "Allow", "Tcp", "Internet", "443"))), ct)).StatusCode);
+        var agents = new[] { _agent, h2 };
+        var before = await Task.WhenAll(agents.Select(a => a.GetFromJsonAsync("/agent/v1/state?after=0", DrawbridgeJson.Wire.DesiredState, ct)));
+        Assert.All(before, s => Assert.True(s!.SecurityGroups[0].Rules.Single(r => r.Name == "Web").Sources.Count > 1)); // "Internet", expanded
+
+        // Both wait; the same group gets a narrower source, with the same rule name, priority and port.
+        var waiting = agents.Zip(before, (a, s) => a.GetAsync($"/agent/v1/state?after={s!.Version}", ct)).ToList();
+        await Task.Delay(200, ct);
+        Assert.DoesNotContain(waiting, w => w.IsCompleted);
+        Assert.Equal(HttpStatusCode.OK, (await _server.Owner.PutAsync(NsgPath(), TestServer.Json(Attached(Rule("Web", 300, "Allow", "Tcp", "203.0.113.0/24", "443"))), ct)).StatusCode);
+        for (var i = 0; i < agents.Length; i++)
+        {
+            var woken = (await (await waiting[i].WaitAsync(TimeSpan.FromSeconds(10), ct)).Content.ReadFromJsonAsync(DrawbridgeJson.Wire.DesiredState, ct))!;
+            Assert.Equal(before[i]!.Version + 1, woken.Version);
+            Assert.Equal(["203.0.113.0/24"], woken.SecurityGroups[0].Rules.Single(r => r.Name == "Web").Sources);
+            var again = (await agents[i].GetFromJsonAsync("/agent/v1/state?after=0", DrawbridgeJson.Wire.DesiredState, ct))!;
+            Assert.Equal(woken.Version, again.Version);
+        }
+    }
+
+    [Fact]
     public async Task Assessment_FollowsTheGroup_ExposureBypassAndNarrowing()
     {
         var ct = TestContext.Current.CancellationToken;

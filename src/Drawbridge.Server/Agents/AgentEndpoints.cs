@@ -25,7 +25,7 @@ internal static class AgentEndpoints
         new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, Guid machineId, CancellationToken ct) => db.Machines.AsNoTracking().Single(m => m.Id == machineId)));
 
     public static IServiceCollection AddAgents(this IServiceCollection services) =>
-        services.AddSingleton<MachineStateNotifier>().AddScoped<DesiredStateBuilder>()
+        services.AddMemoryCache().AddSingleton<MachineStateNotifier>().AddSingleton<ResolvedSecurityGroups>().AddScoped<DesiredStateBuilder>()
             .AddSingleton<AppliedReportWriter>();
 
     public static IEndpointRouteBuilder MapAgentEndpoints(this IEndpointRouteBuilder app)

@@ -1,14 +1,12 @@
 using Drawbridge.Contracts;
 using Drawbridge.Jit;
-using Drawbridge.Posture;
-using Drawbridge.Server.Network;
 using Drawbridge.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace Drawbridge.Server.Agents;
 
 /// <summary>Builds the whole desired state of one machine from the database: protected ports, live grants, security groups.</summary>
-internal sealed class DesiredStateBuilder(DrawbridgeDbContext db, TimeProvider time)
+internal sealed class DesiredStateBuilder(DrawbridgeDbContext db, ResolvedSecurityGroups resolved, TimeProvider time)
 {
     // Compiled once: a change to a group or policy builds the state of up to a thousand machines at once
     // (why: Storage/CompiledPerModel). AsQueryable() after OrderBy selects the sequence overload of
@@ -30,9 +28,22 @@ internal sealed class DesiredStateBuilder(DrawbridgeDbContext db, TimeProvider t
     public async Task<DesiredState> BuildAsync(Machine machine, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var ports = await PortsOf.For(db)(db, machine.Id).ToListAsync(ct);
-        var grants = await LiveGrantsOf.For(db)(db, machine.Id, now).ToListAsync(ct);
-        var groups = await GroupsOf.For(db)(db, machine.Id).ToListAsync(ct);
+
+        // One open for the three reads: each open of a pooled SQLite connection costs about as much as a read.
+        await db.Database.OpenConnectionAsync(ct);
+        List<JitPolicyPort> ports;
+        List<Grant> grants;
+        List<AttachedGroup> groups;
+        try
+        {
+            ports = await PortsOf.For(db)(db, machine.Id).ToListAsync(ct);
+            grants = await LiveGrantsOf.For(db)(db, machine.Id, now).ToListAsync(ct);
+            groups = await GroupsOf.For(db)(db, machine.Id).ToListAsync(ct);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
 
         return new DesiredState
         {
@@ -49,7 +60,7 @@ internal sealed class DesiredStateBuilder(DrawbridgeDbContext db, TimeProvider t
                 EndTimeUtc = g.EndTimeUtc,
             })).ToList(),
             SecurityGroups = groups.OrderBy(g => g.Layer).ThenBy(g => g.Group.NameKey, StringComparer.Ordinal)
-                .Select(g => HostRules.Resolve(SecurityGroupMapping.ToPosture(g.Group))).ToList(),
+                .Select(g => resolved.Resolve(g.Group)).ToList(),
         };
     }
 
