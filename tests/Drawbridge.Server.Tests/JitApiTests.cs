@@ -408,6 +408,31 @@ public abstract class JitApiTests(ITestDatabase database) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Initiate_SourcesLongerThanTheIndexedHead_AreStoredAndSupersededByTheWholeValue()
+    {
+        // 64 IPv6 sources, 2.7 KB: longer than a PostgreSQL btree entry may be, so the supersede index holds only the
+        // first 256 characters. Two lists alike in all but their last prefix must not supersede each other.
+        var ct = TestContext.Current.CancellationToken;
+        await _server.EnrollAsync("h1");
+        await _server.EnableJitAsync("h1");
+        // Random groups, so that PostgreSQL cannot compress the list below its limit; the last prefix sorts last.
+        var random = new Random(7);
+        string Group(int from, int to) => random.Next(from, to).ToString("x4", System.Globalization.CultureInfo.InvariantCulture);
+        var shared = Enumerable.Range(0, 63).Select(_ => $"{Group(0x2000, 0xf000)}:{string.Join(':', Enumerable.Range(0, 6).Select(_ => Group(0x1000, 0x10000)))}:{random.Next(0x800, 0x8000) * 2:x4}/127").ToList();
+        string Ports(string last) => $$"""[{"number":22,"duration":"1h","allowedSourceAddressPrefixes":[{{string.Join(',', shared.Append(last).Select(p => $"\"{p}\""))}}]}]""";
+        var client = _server.Client(TestServer.OwnerToken, "198.18.0.100");
+        var first = await Responses.RequestAsync(await _server.InitiateAsync(client, Ports("ffff::10/127")));
+        var other = await Responses.RequestAsync(await _server.InitiateAsync(client, Ports("ffff::20/127")));
+        await Responses.RequestAsync(await _server.InitiateAsync(client, Ports("ffff::10/127")));
+
+        Assert.True(await _server.DbAsync(db => db.Grants.MaxAsync(g => g.Sources.Length, ct)) > 2704);
+        var old = await _server.Owner.GetFromJsonAsync($"{_server.Sub}/providers/Microsoft.Security/jitNetworkAccessRequests/{first.Guid()}?{V}", DrawbridgeJson.Wire.JitNetworkAccessRequest, ct);
+        Assert.Equal(("Revoked", "NewerRequestInitiated"), (old!.VirtualMachines[0].Ports[0].Status, old.VirtualMachines[0].Ports[0].StatusReason));
+        var untouched = await _server.Owner.GetFromJsonAsync($"{_server.Sub}/providers/Microsoft.Security/jitNetworkAccessRequests/{other.Guid()}?{V}", DrawbridgeJson.Wire.JitNetworkAccessRequest, ct);
+        Assert.Equal("Initiated", untouched!.VirtualMachines[0].Ports[0].Status);
+    }
+
+    [Fact]
     public async Task Revoke_EndsTheGrantAtOnce_AndOnlyOwnersAndAdminsSeeIt()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -115,7 +115,9 @@ internal sealed class InitiateWriter(
     /// <summary>
     /// Ends the live grant of the grant's machine, port and sources, if there is one, re-checking the status in the
     /// same statement as every end of a grant does. A direct command (Storage/DirectStatements): as an
-    /// <c>ExecuteUpdate</c> EF Core translated it again on every initiate.
+    /// <c>ExecuteUpdate</c> EF Core translated it again on every initiate. The <c>substr</c> term is what the index
+    /// IX_Grants_Supersede (migration GrantSupersedeIndex) is on, so the lookup does not grow with the machine's live
+    /// grants; the whole sources are compared as well.
     /// </summary>
     private static async Task SupersedeAsync(DrawbridgeDbContext db, Grant grant, DateTimeOffset now, CancellationToken ct)
     {
@@ -123,7 +125,8 @@ internal sealed class InitiateWriter(
         var live = GrantLifecycle.Live.Select((status, i) => db.Parameter<Grant>(command, nameof(Grant.Status), $"@live{i}", status)).ToList();
         command.CommandText = $"""
             UPDATE "Grants" SET "Status" = @revoked, "EndReason" = @reason, "EndedBy" = @by, "EndedUtc" = @now
-            WHERE "MachineId" = @machine AND "Port" = @port AND "Sources" = @sources AND "Status" IN ({string.Join(", ", live.Select(p => p.ParameterName))})
+            WHERE "MachineId" = @machine AND "Port" = @port AND substr("Sources", 1, 256) = substr(@sources, 1, 256) AND "Sources" = @sources
+                AND "Status" IN ({string.Join(", ", live.Select(p => p.ParameterName))})
             """;
         command.Parameters.AddRange((DbParameter[])[
             db.Parameter<Grant>(command, nameof(Grant.Status), "@revoked", GrantStatus.Revoked),
