@@ -26,8 +26,18 @@ internal sealed class SqliteConnectionSetup : DbConnectionInterceptor
 
     private readonly ConditionalWeakTable<SQLitePCL.sqlite3, object> mapped = [];
 
-    public override DbConnection ConnectionCreated(ConnectionCreatedEventData eventData, DbConnection result) =>
-        result is SqliteConnection sqlite ? new SqliteConnection(sqlite.ConnectionString) { DefaultTimeout = sqlite.DefaultTimeout } : result;
+    public override DbConnection ConnectionCreated(ConnectionCreatedEventData eventData, DbConnection result)
+    {
+        if (result is not SqliteConnection made)
+        {
+            return result;
+        }
+
+        // Never opened, so nothing native is let go; disposed so that it does not wait for its finalizer.
+        var plain = new SqliteConnection(made.ConnectionString) { DefaultTimeout = made.DefaultTimeout };
+        made.Dispose();
+        return plain;
+    }
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => MapOnce(connection);
 
