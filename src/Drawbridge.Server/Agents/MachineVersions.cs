@@ -9,13 +9,10 @@ internal static class MachineVersions
     /// the UPDATE holds the row lock (PostgreSQL) or the write lock (SQLite) until commit. One statement on both
     /// providers (UPDATE ... RETURNING), on the path of every initiate.
     /// </summary>
-    public static async Task<long> BumpAsync(this DrawbridgeDbContext db, Guid machineId, CancellationToken ct)
-    {
-        await using var command = DirectStatements.Command(db);
-        command.CommandText = """UPDATE "Machines" SET "StateVersion" = "StateVersion" + 1 WHERE "Id" = @id RETURNING "StateVersion" """;
-        command.Parameters.Add(db.Parameter<Machine>(command, nameof(Machine.Id), "@id", machineId));
-        return await command.ExecuteScalarAsync(ct) is long version ? version : throw new InvalidOperationException($"machine {machineId} does not exist");
-    }
+    public static async Task<long> BumpAsync(this DrawbridgeDbContext db, Guid machineId, CancellationToken ct) =>
+        (await db.BumpAllAsync([machineId], ct)).TryGetValue(machineId, out var version)
+            ? version
+            : throw new InvalidOperationException($"machine {machineId} does not exist");
 
     /// <summary>
     /// Gives each of <paramref name="machineIds"/> a new state version in one statement (a group or policy change can
@@ -32,12 +29,10 @@ internal static class MachineVersions
 
         // One parameter per machine: at most a few thousand, well within both databases' limits.
         await using var command = DirectStatements.Command(db);
-        var names = machineIds.Select((id, i) =>
-        {
-            command.Parameters.Add(db.Parameter<Machine>(command, nameof(Machine.Id), $"@m{i}", id));
-            return $"@m{i}";
-        }).ToList();
-        command.CommandText = $"""UPDATE "Machines" SET "StateVersion" = "StateVersion" + 1 WHERE "Id" IN ({string.Join(", ", names)}) RETURNING "Id", "StateVersion" """;
+        command.CommandText = $"""
+            UPDATE "Machines" SET "StateVersion" = "StateVersion" + 1 WHERE "Id" IN ({db.InList<Machine, Guid>(command, nameof(Machine.Id), "m", machineIds)})
+            RETURNING "Id", "StateVersion"
+            """;
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {

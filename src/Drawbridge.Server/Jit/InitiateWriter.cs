@@ -122,11 +122,10 @@ internal sealed class InitiateWriter(
     private static async Task SupersedeAsync(DrawbridgeDbContext db, Grant grant, DateTimeOffset now, CancellationToken ct)
     {
         await using var command = DirectStatements.Command(db);
-        var live = GrantLifecycle.Live.Select((status, i) => db.Parameter<Grant>(command, nameof(Grant.Status), $"@live{i}", status)).ToList();
         command.CommandText = $"""
             UPDATE "Grants" SET "Status" = @revoked, "EndReason" = @reason, "EndedBy" = @by, "EndedUtc" = @now
             WHERE "MachineId" = @machine AND "Port" = @port AND substr("Sources", 1, 256) = substr(@sources, 1, 256) AND "Sources" = @sources
-                AND "Status" IN ({string.Join(", ", live.Select(p => p.ParameterName))})
+                AND "Status" IN ({db.InList<Grant, GrantStatus>(command, nameof(Grant.Status), "live", GrantLifecycle.Live)})
             """;
         command.Parameters.AddRange((DbParameter[])[
             db.Parameter<Grant>(command, nameof(Grant.Status), "@revoked", GrantStatus.Revoked),
@@ -136,7 +135,6 @@ internal sealed class InitiateWriter(
             db.Parameter<Grant>(command, nameof(Grant.MachineId), "@machine", grant.MachineId),
             db.Parameter<Grant>(command, nameof(Grant.Port), "@port", grant.Port),
             db.Parameter<Grant>(command, nameof(Grant.Sources), "@sources", grant.Sources),
-            .. live,
         ]);
         await command.ExecuteNonQueryAsync(ct);
     }

@@ -66,6 +66,18 @@ internal static class DirectStatements
         return column.GetRelationalTypeMapping().CreateParameter(command, name, value, column.IsNullable);
     }
 
+    /// <summary>
+    /// Adds a parameter for each of <paramref name="values"/>, stored as <see cref="Parameter{TEntity}"/> stores them,
+    /// and returns their names for an <c>IN (...)</c> list.
+    /// </summary>
+    public static string InList<TEntity, TValue>(this DrawbridgeDbContext db, DbCommand command, string property, string prefix, IEnumerable<TValue> values) =>
+        string.Join(", ", values.Select((value, i) =>
+        {
+            var parameter = db.Parameter<TEntity>(command, property, $"@{prefix}{i}", value);
+            command.Parameters.Add(parameter);
+            return parameter.ParameterName;
+        }));
+
     private static string Statement(IEntityType entity, IProperty[] columns, int rows, int firstParameter)
     {
         var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
