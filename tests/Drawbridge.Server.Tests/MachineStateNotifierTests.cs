@@ -19,6 +19,8 @@ public sealed class MachineStateNotifierTests
         Assert.False(after.IsCompleted);
         notifier.Publish(new Dictionary<Guid, long> { [Guid.NewGuid()] = 3 });
         Assert.False(after.IsCompleted);
+        notifier.Publish(new Dictionary<Guid, long> { [machine] = 8 });
+        Assert.Equal(8, await after.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken));
     }
 
     [Fact]

@@ -61,7 +61,7 @@ internal sealed class BearerAuthenticationHandler(
             }
 
             Context.Features.Set(new AuthenticatedAgent(machine));
-            return Success("agent", new Claim(ClaimTypes.Name, $"agent:{machine.Name}"), new Claim(DrawbridgeClaims.MachineId, machine.Id.ToString()),
+            return Success("agent", new Claim(ClaimTypes.Name, $"agent:{machine.Name}"),
                     new Claim(DrawbridgeClaims.MachineResourceGroup, machine.ResourceGroup), new Claim(DrawbridgeClaims.MachineName, machine.Name));
         }
 

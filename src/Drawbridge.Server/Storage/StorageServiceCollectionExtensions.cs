@@ -9,9 +9,9 @@ internal static class StorageServiceCollectionExtensions
 {
     public static IServiceCollection AddDrawbridgeStorage(this IServiceCollection services, DrawbridgeOptions options)
     {
-        // Pooled: every request, poll and report uses a context, and building one (its services, change tracker and a
-        // connection object with SQLite's functions registered on it) cost about half a millisecond each time
-        // (bench/README.md). A pooled context is reset when its scope ends.
+        // Pooled: every request, poll and report uses a context, and building one (its services, change tracker and
+        // connection object) cost about half a millisecond each time (bench/README.md). A pooled context is reset when
+        // its scope ends.
         switch (options.Database.Provider)
         {
             case DatabaseProvider.Sqlite:
