@@ -415,10 +415,11 @@ public abstract class JitApiTests(ITestDatabase database) : IAsyncLifetime
         var ct = TestContext.Current.CancellationToken;
         await _server.EnrollAsync("h1");
         await _server.EnableJitAsync("h1");
-        // Random groups, so that PostgreSQL cannot compress the list below its limit; the last prefix sorts last.
+        // Random four-digit groups, so that PostgreSQL cannot compress the list below its limit: each prefix a /127 (its
+        // last group even), none starting with ffff, so the one that differs sorts last.
         var random = new Random(7);
-        string Group(int from, int to) => random.Next(from, to).ToString("x4", System.Globalization.CultureInfo.InvariantCulture);
-        var shared = Enumerable.Range(0, 63).Select(_ => $"{Group(0x2000, 0xf000)}:{string.Join(':', Enumerable.Range(0, 6).Select(_ => Group(0x1000, 0x10000)))}:{random.Next(0x800, 0x8000) * 2:x4}/127").ToList();
+        string RandomPrefix() => $"{random.Next(0x2000, 0xf000):x4}:{string.Join(':', Enumerable.Range(0, 6).Select(_ => $"{random.Next(0x1000, 0x10000):x4}"))}:{random.Next(0x800, 0x8000) * 2:x4}/127";
+        var shared = Enumerable.Range(0, 63).Select(_ => RandomPrefix()).ToList();
         string Ports(string last) => $$"""[{"number":22,"duration":"1h","allowedSourceAddressPrefixes":[{{string.Join(',', shared.Append(last).Select(p => $"\"{p}\""))}}]}]""";
         var client = _server.Client(TestServer.OwnerToken, "198.18.0.100");
         var first = await Responses.RequestAsync(await _server.InitiateAsync(client, Ports("ffff::10/127")));
