@@ -17,7 +17,7 @@ if (options.Command == "posture")
 if (options.Command is not ("latency" or "close" or "throughput" or "fanout"))
 {
     Console.Error.WriteLine("usage: drawbridge-bench latency|close|throughput|fanout --server URL --token TOKEN [--hosts 20] [--grants 200] [--kill-pids FILE] "
-        + "[--fwknop MODE:ADDRESS:NAMESPACE]... [--fwknop-keys FILE] [--source 198.18.0.100] [--chart FILE] [--label L --seconds 10 --warmup-seconds 20 --concurrency 16 --rate 500] [--agents 10000] [--server-pid PID] | posture [--machines 100000] [--rules 50]");
+        + "[--fwknop MODE:ADDRESS:NAMESPACE]... [--fwknop-keys FILE] [--source 198.18.0.100] [--chart FILE] [--label L --seconds 10 --warmup-seconds 20 --concurrency 16 --rate 500] [--agents 10000 --warmup-rounds 2] [--server-pid PID] | posture [--machines 100000] [--rules 50]");
     return 2;
 }
 
@@ -38,7 +38,7 @@ if (options.Command == "throughput")
 
 if (options.Command == "fanout")
 {
-    return await FanoutBench.RunAsync(http, subscription, new Uri(options.Server), options.Agents, options.ServerPid);
+    return await FanoutBench.RunAsync(http, subscription, new Uri(options.Server), options.Agents, options.WarmupRounds, options.ServerPid);
 }
 
 if (options.Command == "close")
@@ -70,7 +70,7 @@ foreach (var disposable in systems.Select(s => s.System).OfType<IDisposable>())
 return 0;
 
 internal sealed record Args(string Command, string Server, string Token, int Hosts, int Grants, bool Verbose, int Warmup, int Machines, int Rules, string? KillPids,
-    string Label, int Seconds, int Concurrency, int Rate, string[] Fwknop, string FwknopKeys, string Source, string? Chart, int Agents, int ServerPid, int WarmupSeconds)
+    string Label, int Seconds, int Concurrency, int Rate, string[] Fwknop, string FwknopKeys, string Source, string? Chart, int Agents, int ServerPid, int WarmupSeconds, int WarmupRounds)
 {
     public static Args Parse(string[] args)
     {
@@ -89,6 +89,7 @@ internal sealed record Args(string Command, string Server, string Token, int Hos
             [.. args.Select((a, i) => (a, i)).Where(p => p.a == "--fwknop" && p.i + 1 < args.Length).Select(p => args[p.i + 1])],
             Value("--fwknop-keys", ""), Value("--source", "198.18.0.100"), Value("--chart", "") is { Length: > 0 } chart ? chart : null,
             Math.Clamp(int.Parse(Value("--agents", "10000"), CultureInfo.InvariantCulture), 1, 10_000), int.Parse(Value("--server-pid", "0"), CultureInfo.InvariantCulture),
-            Math.Clamp(int.Parse(Value("--warmup-seconds", "20"), CultureInfo.InvariantCulture), 0, 120));
+            Math.Clamp(int.Parse(Value("--warmup-seconds", "20"), CultureInfo.InvariantCulture), 0, 120),
+            Math.Clamp(int.Parse(Value("--warmup-rounds", "2"), CultureInfo.InvariantCulture), 0, 10));
     }
 }
