@@ -16,18 +16,21 @@ internal sealed record AppliedReport(
     long Version, string? Error, bool DriftRepaired, string? ListeningPorts, string? OtherInputFilters);
 
 /// <summary>
-/// Writes agents' applied reports, many to one transaction (<see cref="BatchWriter{TItem, TResult}"/>). A change to a
+/// Writes agents' applied reports, many to one transaction (<see cref="Batched{TItem, TResult}"/>). A change to a
 /// group or policy reaches up to a thousand agents at once and each reports back within milliseconds; with a durable
 /// transaction per report, every other writer (an initiate, the next change) queued behind a thousand commits
 /// (bench/README.md, "Fan-out"). The result is always true: a report that cannot be written fails its caller instead.
 /// </summary>
 internal sealed class AppliedReportWriter(IServiceScopeFactory scopes, ILogger<AppliedReportWriter> logger)
-    : BatchWriter<AppliedReport, bool>(logger, MaxBatch)
+    : Batched<AppliedReport, bool>(logger, MaxBatch)
 {
     /// <summary>Enough to take a whole group's reports in a few commits, small enough to keep each transaction short.</summary>
     public const int MaxBatch = 256;
 
-    protected override async Task<IReadOnlyList<bool>> WriteTogetherAsync(IReadOnlyList<AppliedReport> batch)
+    /// <summary>Completes once the report is committed.</summary>
+    public Task<bool> WriteAsync(AppliedReport report, CancellationToken ct) => RunBatchedAsync(report, ct);
+
+    protected override async Task<IReadOnlyList<bool>> RunTogetherAsync(IReadOnlyList<AppliedReport> batch)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<DrawbridgeDbContext>();

@@ -16,7 +16,7 @@ namespace Drawbridge.Server.Jit;
 internal sealed record PendingInitiate(AccessRequest Request, AuditEvent Audit);
 
 /// <summary>
-/// Writes initiates, many to one transaction (<see cref="BatchWriter{TItem, TResult}"/>). Every initiate is a durable
+/// Writes initiates, many to one transaction (<see cref="Batched{TItem, TResult}"/>). Every initiate is a durable
 /// write and SQLite has one writer: written one by one, concurrent initiates queued for the write lock, and each held
 /// it through its own fsync'd commit (bench/README.md, "Throughput"). Within the batch each initiate is still decided
 /// alone, in arrival order and on what the ones before it wrote: it replaces the live grant of the same machine, port
@@ -25,7 +25,7 @@ internal sealed record PendingInitiate(AccessRequest Request, AuditEvent Audit);
 /// </summary>
 internal sealed class InitiateWriter(
     IServiceScopeFactory scopes, MachineStateNotifier notifier, GrantExpiryService expiry, IOptions<DrawbridgeOptions> options, ILogger<InitiateWriter> logger)
-    : BatchWriter<PendingInitiate, int?>(logger, MaxBatch)
+    : Batched<PendingInitiate, int?>(logger, MaxBatch)
 {
     /// <summary>A batch is one transaction holding SQLite's write lock: long enough to share a commit, short enough not to stall other writers.</summary>
     public const int MaxBatch = 64;
@@ -37,9 +37,12 @@ internal sealed class InitiateWriter(
         new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string requestor, DateTimeOffset now, CancellationToken ct) =>
             db.Grants.Count(g => g.Requestor == requestor && GrantLifecycle.Live.Contains(g.Status) && g.EndTimeUtc > now)));
 
-    protected override async Task<IReadOnlyList<int?>> WriteTogetherAsync(IReadOnlyList<PendingInitiate> batch)
+    /// <summary>Completes once the initiate is committed (null) or refused (the live grants its requestor holds).</summary>
+    public Task<int?> WriteAsync(PendingInitiate initiate, CancellationToken ct) => RunBatchedAsync(initiate, ct);
+
+    protected override async Task<IReadOnlyList<int?>> RunTogetherAsync(IReadOnlyList<PendingInitiate> batch)
     {
-        var ct = CancellationToken.None; // a batch is written to the end (BatchWriter)
+        var ct = CancellationToken.None; // a batch is written to the end (Batched)
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<DrawbridgeDbContext>();
         await using var tx = await db.Database.BeginTransactionAsync(ct);

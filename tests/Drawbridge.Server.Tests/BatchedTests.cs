@@ -5,10 +5,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Drawbridge.Server.Tests;
 
 /// <summary>
-/// The group-commit mechanics of <see cref="BatchWriter{TItem, TResult}"/>, with a writer that records its batches
-/// instead of a database (the initiate and report writers are tested on real databases in JitApiTests).
+/// The batching mechanics of <see cref="Batched{TItem, TResult}"/>, with a writer that records its batches instead of a
+/// database (the initiate and report writers, the agents' credential lookups and desired states are tested on real
+/// databases in JitApiTests and NetworkSecurityGroupTests).
 /// </summary>
-public sealed class BatchWriterTests
+public sealed class BatchedTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -68,8 +69,10 @@ public sealed class BatchWriterTests
     }
 
     /// <summary>Records each batch; the first one waits until the test lets it finish, so that others queue behind it.</summary>
-    private sealed class RecordingWriter() : BatchWriter<int, string>(NullLogger.Instance, maxBatch: 4)
+    private sealed class RecordingWriter() : Batched<int, string>(NullLogger.Instance, maxBatch: 4)
     {
+        public Task<string> WriteAsync(int item, CancellationToken ct) => RunBatchedAsync(item, ct);
+
         public bool HoldFirst { get; init; } = true;
 
         public int? Failing { get; init; }
@@ -80,7 +83,7 @@ public sealed class BatchWriterTests
 
         public ConcurrentQueue<int[]> Batches { get; } = new();
 
-        protected override async Task<IReadOnlyList<string>> WriteTogetherAsync(IReadOnlyList<int> batch)
+        protected override async Task<IReadOnlyList<string>> RunTogetherAsync(IReadOnlyList<int> batch)
         {
             Batches.Enqueue([.. batch]);
             if (HoldFirst && FirstStarted.TrySetResult())
