@@ -1,6 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using Drawbridge.Contracts;
+using Drawbridge.Server.Agents;
+using Drawbridge.Server.Identity;
+using Drawbridge.Server.Storage;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Drawbridge.Server.Tests;
 
@@ -15,11 +19,12 @@ public abstract class NetworkSecurityGroupTests(ITestDatabase database) : IAsync
     private const string SV = "api-version=2020-01-01";
     private TestServer _server = null!;
     private HttpClient _agent = null!;
+    private string _credential = null!;
 
     public async ValueTask InitializeAsync()
     {
         _server = await TestServer.StartAsync(database);
-        (_agent, _) = await _server.EnrollAsync("h1", "198.18.0.11");
+        (_agent, _credential) = await _server.EnrollAsync("h1", "198.18.0.11");
     }
 
     public async ValueTask DisposeAsync()
@@ -109,6 +114,47 @@ public abstract class NetworkSecurityGroupTests(ITestDatabase database) : IAsync
             var again = (await agents[i].GetFromJsonAsync("/agent/v1/state?after=0", DrawbridgeJson.Wire.DesiredState, ct))!;
             Assert.Equal(woken.Version, again.Version);
         }
+    }
+
+    [Fact]
+    public async Task ABatchOfStatesAndCredentials_GivesEachMachineItsOwn()
+    {
+        // h1: web; h2: web and db; h3: db, JIT on 22 and a live grant; h4: nothing.
+        var ct = TestContext.Current.CancellationToken;
+        var credentials = new Dictionary<string, string> { ["h1"] = _credential };
+        foreach (var name in new[] { "h2", "h3", "h4" })
+        {
+            credentials[name] = (await _server.EnrollAsync(name, "198.18.0.2" + name[1..])).Credential;
+        }
+
+        string Attached(string port, params string[] machines) => """{"location":"local","properties":{"securityRules":[""" + Rule("In", 300, "Allow", "Tcp", "10.0.0.0/8", port)
+            + "],\"virtualMachines\":[" + string.Join(',', machines.Select(m => $$"""{"id":"{{_server.VmId(m)}}"}""")) + "]}}";
+        Assert.Equal(HttpStatusCode.OK, (await _server.Owner.PutAsync(NsgPath("web-nsg"), TestServer.Json(Attached("443", "h1", "h2")), ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _server.Owner.PutAsync(NsgPath("db-nsg"), TestServer.Json(Attached("5432", "h2", "h3")), ct)).StatusCode);
+        await _server.EnableJitAsync("h3");
+        Assert.Equal(HttpStatusCode.Accepted, (await _server.InitiateAsync(_server.Owner, """[{"number":22,"allowedSourceAddressPrefix":"198.18.0.100"}]""", "h3")).StatusCode);
+
+        // One batch of credential lookups, an unknown one and a repeated one among them.
+        var found = await _server.Services.GetRequiredService<AgentCredentials>().FindTogetherAsync(
+            [Secrets.Hash(credentials["h3"]), Secrets.Hash("dba_not-a-credential-of-anyone"), Secrets.Hash(credentials["h1"]), Secrets.Hash(credentials["h2"]),
+             Secrets.Hash(credentials["h4"]), Secrets.Hash(credentials["h3"])]);
+        Assert.Equal(["h3", null, "h1", "h2", "h4", "h3"], found.Select(m => m?.Name));
+
+        // One batch of states, h2 twice with different versions.
+        var machines = found.OfType<Machine>().ToList();
+        var wanted = machines.Select((m, i) => new DesiredStateBuilder.Wanted(m.Id, m.Name, 100 + i)).Append(new(machines[2].Id, "h2", 7)).ToList();
+        var states = await _server.Services.GetRequiredService<DesiredStateBuilder>().BuildTogetherAsync(wanted);
+        Assert.Equal(wanted.Select(w => (w.MachineName, w.Version)), states.Select(s => (s.MachineName!, s.Version)));
+        string[] GroupPorts(DesiredState state) => [.. state.SecurityGroups.Select(g => $"{g.Name}:{g.Rules.Single(r => r.Name == "In").Ports.Single()}")];
+        Assert.Equal([["db-nsg:5432"], ["web-nsg:443"], ["db-nsg:5432", "web-nsg:443"], [], ["db-nsg:5432"], ["db-nsg:5432", "web-nsg:443"]], states.Select(GroupPorts));
+        Assert.Equal(["22", "", "", "", "22", ""], states.Select(s => string.Join(' ', s.ProtectedPorts.Select(p => p.Number))));
+        Assert.Equal(["198.18.0.100:22", "", "", "", "198.18.0.100:22", ""], states.Select(s => string.Join(' ', s.Grants.Select(g => $"{g.Source}:{g.Port}"))));
+
+        // What each agent receives over HTTP, all polling at once, is what the batch built for its machine.
+        var polled = await Task.WhenAll(credentials.Select(async c =>
+            (await _server.Client(c.Value).GetFromJsonAsync("/agent/v1/state?after=0", DrawbridgeJson.Wire.DesiredState, ct))!));
+        Assert.Equal(["h1", "h2", "h3", "h4"], polled.Select(s => s.MachineName));
+        Assert.Equal([["web-nsg:443"], ["db-nsg:5432", "web-nsg:443"], ["db-nsg:5432"], []], polled.Select(GroupPorts));
     }
 
     [Fact]

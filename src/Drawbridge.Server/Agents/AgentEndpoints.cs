@@ -25,7 +25,7 @@ internal static class AgentEndpoints
         new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, Guid machineId, CancellationToken ct) => db.Machines.AsNoTracking().Single(m => m.Id == machineId)));
 
     public static IServiceCollection AddAgents(this IServiceCollection services) =>
-        services.AddMemoryCache().AddSingleton<MachineStateNotifier>().AddSingleton<ResolvedSecurityGroups>().AddScoped<DesiredStateBuilder>()
+        services.AddMemoryCache().AddSingleton<MachineStateNotifier>().AddSingleton<ResolvedSecurityGroups>().AddSingleton<DesiredStateBuilder>()
             .AddSingleton<AppliedReportWriter>();
 
     public static IEndpointRouteBuilder MapAgentEndpoints(this IEndpointRouteBuilder app)
@@ -37,8 +37,8 @@ internal static class AgentEndpoints
         // An agent credential reads and reports its own machine and nothing else.
         var authenticated = agent.MapGroup("");
         authenticated.MapGet("/state", (long? after, HttpContext http, IServiceScopeFactory scopes, MachineStateNotifier notifier,
-            IOptions<DrawbridgeOptions> options, TimeProvider time, CancellationToken ct)
-            => PollStateAsync(after ?? 0, AuthenticatedAgent.Of(http), scopes, notifier, options.Value, time, ct))
+            DesiredStateBuilder states, IOptions<DrawbridgeOptions> options, TimeProvider time, CancellationToken ct)
+            => PollStateAsync(after ?? 0, AuthenticatedAgent.Of(http), scopes, notifier, states, options.Value, time, ct))
             .RequireAction(Actions.AgentStateRead, ActionScope.CallerMachine);
         authenticated.MapPost("/applied", (HttpContext http, AppliedReportWriter reports, InstallationContext installation, TimeProvider time, CancellationToken ct)
             => AppliedAsync(http, AuthenticatedAgent.Of(http), reports, installation, time, ct))
@@ -149,12 +149,13 @@ internal static class AgentEndpoints
     /// the re-reads alone were 5,000 queries a second).
     /// The machine is the row authentication read (<see cref="AuthenticatedAgent"/>); a version this process published
     /// after that read and before the signal was taken is in <see cref="MachineStateNotifier.Published"/>.
+    /// The machine's row is shared with other requests of the same batch of credential lookups, so it is not changed.
     /// A waiting poll holds no database context: each read takes a pooled one from a scope of its own and gives it back.
     /// Held through the wait, a fleet of 10,000 agents held 10,000 contexts, 9,000 of them beyond the pool and built
     /// anew for every poll (bench/README.md, "Fan-out"); the authentication before it does the same.
     /// </summary>
     private static async Task<IResult> PollStateAsync(long after, Machine machine, IServiceScopeFactory scopes,
-        MachineStateNotifier notifier, DrawbridgeOptions options, TimeProvider time, CancellationToken ct)
+        MachineStateNotifier notifier, DesiredStateBuilder states, DrawbridgeOptions options, TimeProvider time, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         var timeout = options.Agent.LongPollTimeoutValue;
@@ -162,7 +163,7 @@ internal static class AgentEndpoints
         var recheck = options.Database.Provider == DatabaseProvider.Sqlite ? timeout : TimeSpan.FromSeconds(2);
         var machineId = machine.Id;
         var signal = notifier.Signal(machineId);
-        machine.StateVersion = Math.Max(machine.StateVersion, notifier.Published(machineId));
+        var version = Math.Max(machine.StateVersion, notifier.Published(machineId));
 
         // Last-seen drives the Online/Offline status; writing it at most every 30 s keeps most polls read-only.
         var stale = now - TimeSpan.FromSeconds(30);
@@ -174,11 +175,9 @@ internal static class AgentEndpoints
 
         while (true)
         {
-            if (machine.StateVersion != after)
+            if (version != after)
             {
-                await using var scope = scopes.CreateAsyncScope();
-                var state = await scope.ServiceProvider.GetRequiredService<DesiredStateBuilder>().BuildAsync(machine, ct);
-                return TypedResults.Json(state, DrawbridgeJson.Wire.DesiredState);
+                return TypedResults.Json(await states.BuildAsync(machine, version, ct), DrawbridgeJson.Wire.DesiredState);
             }
 
             var left = deadline - time.GetUtcNow();
@@ -198,14 +197,15 @@ internal static class AgentEndpoints
             }
 
             signal = notifier.Signal(machineId);
-            if (published is { } version && version > machine.StateVersion)
+            if (published > version)
             {
                 // The publisher said which version it committed: one query less before the state is built.
-                machine.StateVersion = version;
+                version = published.Value;
             }
             else
             {
                 machine = await ReadAsync(scopes, db => MachineById.For(db)(db, machineId, ct));
+                version = machine.StateVersion;
             }
         }
     }

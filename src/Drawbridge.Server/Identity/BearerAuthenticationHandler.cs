@@ -14,20 +14,16 @@ namespace Drawbridge.Server.Identity;
 /// Accepts "Authorization: Bearer dbt_..." (a user's API token) and "Bearer dba_..." (an agent's credential).
 /// A revoked or expired token fails at once: every request looks the hash up again, with a pooled database context
 /// of its own that it gives back at once: the request's would be held through an agent's long-poll (up to 30 s).
+/// Agent credentials are looked up many at once (<see cref="AgentCredentials"/>).
 /// </summary>
 internal sealed class BearerAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-    IServiceScopeFactory scopes, TimeProvider time)
+    IServiceScopeFactory scopes, AgentCredentials agents, TimeProvider time)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Bearer";
 
-    // Compiled once: every API call and agent poll authenticates (why: Storage/CompiledPerModel).
-    // The whole row: the agent endpoints take it from the request instead of reading it again (AuthenticatedAgent).
-    private static readonly CompiledPerModel<Func<DrawbridgeDbContext, string, CancellationToken, Task<Machine?>>> AgentByCredential =
-        new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string hash, CancellationToken ct) => db.Machines.AsNoTracking()
-            .SingleOrDefault(m => m.AgentCredentialHash == hash)));
-
+    // Compiled once: every API call authenticates (why: Storage/CompiledPerModel).
     private static readonly CompiledPerModel<Func<DrawbridgeDbContext, string, CancellationToken, Task<TokenRow?>>> TokenByHash =
         new(() => EF.CompileAsyncQuery((DrawbridgeDbContext db, string hash, CancellationToken ct) => db.ApiTokens.AsNoTracking()
             .Where(t => t.TokenHash == hash)
@@ -50,11 +46,9 @@ internal sealed class BearerAuthenticationHandler(
 
         var hash = Secrets.Hash(secret);
         var ct = Context.RequestAborted;
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<DrawbridgeDbContext>();
         if (secret.StartsWith(Secrets.AgentCredentialPrefix, StringComparison.Ordinal))
         {
-            var machine = await AgentByCredential.For(db)(db, hash, ct);
+            var machine = await agents.FindAsync(hash, ct);
             if (machine is null)
             {
                 return await FailAsync("unknown agent credential");
@@ -67,6 +61,8 @@ internal sealed class BearerAuthenticationHandler(
 
         // One round trip on every API call: the token and whether its user is disabled.
         var now = time.GetUtcNow();
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<DrawbridgeDbContext>();
         var token = await TokenByHash.For(db)(db, hash, ct);
         if (token is null || token.RevokedUtc is not null || token.ExpiresUtc <= now)
         {

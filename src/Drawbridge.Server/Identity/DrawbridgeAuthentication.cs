@@ -14,6 +14,7 @@ internal static class DrawbridgeAuthentication
 
     public static AuthenticationBuilder AddDrawbridgeAuthentication(this IServiceCollection services, OidcOptions oidc)
     {
+        services.AddSingleton<AgentCredentials>();
         var builder = services.AddAuthentication(Selector)
             .AddPolicyScheme(Selector, "Bearer token or session", o => o.ForwardDefaultSelector = http =>
             {
