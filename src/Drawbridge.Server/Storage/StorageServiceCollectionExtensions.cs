@@ -12,16 +12,20 @@ internal static class StorageServiceCollectionExtensions
         // Pooled: every request, poll and report uses a context, and building one (its services, change tracker and
         // connection object) cost about half a millisecond each time (bench/README.md). A pooled context is reset when
         // its scope ends.
+        // A list in a query is one parameter (json_each on SQLite, an array on PostgreSQL), not one parameter per item:
+        // SQLite finds a named parameter by comparing it with every name of the statement, so binding a batch's list
+        // of 256 items took 256 x 256 comparisons (bench/README.md, "Fan-out").
         switch (options.Database.Provider)
         {
             case DatabaseProvider.Sqlite:
                 var connectionString = SqliteConnectionString(options);
                 services.AddSingleton<SqliteWriteGate>().AddSingleton<SqliteConnectionLimit>().AddSingleton<SqliteConnectionSetup>();
-                services.AddDbContextPool<DrawbridgeDbContext, SqliteDrawbridgeDbContext>((services, db) => db.UseSqlite(connectionString)
+                services.AddDbContextPool<DrawbridgeDbContext, SqliteDrawbridgeDbContext>((services, db) => db.UseSqlite(connectionString, sqlite => sqlite.UseParameterizedCollectionMode(ParameterTranslationMode.Parameter))
                     .AddInterceptors(services.GetRequiredService<SqliteConnectionLimit>(), services.GetRequiredService<SqliteWriteGate>(), services.GetRequiredService<SqliteConnectionSetup>()));
                 break;
             case DatabaseProvider.PostgreSQL:
-                services.AddDbContextPool<DrawbridgeDbContext, PostgresDrawbridgeDbContext>(db => db.UseNpgsql(options.Database.ConnectionString));
+                services.AddDbContextPool<DrawbridgeDbContext, PostgresDrawbridgeDbContext>(db => db.UseNpgsql(options.Database.ConnectionString,
+                    postgres => postgres.UseParameterizedCollectionMode(ParameterTranslationMode.Parameter)));
                 break;
         }
 
