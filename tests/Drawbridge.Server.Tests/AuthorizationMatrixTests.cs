@@ -277,6 +277,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         // The agent channel belongs to agent credentials alone, Owners included.
         yield return new("GET", "/agent/v1/state?after=999999", null, [], Reach.Anywhere);
         yield return new("POST", "/agent/v1/applied", """{"version":1}""", [], Reach.Anywhere);
+        yield return new("POST", "/agent/v1/state?after=999999", """{"version":1}""", [], Reach.Anywhere);
     }
 
     private async Task<HttpResponseMessage> SendAsync(HttpClient client, Case c)

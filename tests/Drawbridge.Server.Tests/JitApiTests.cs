@@ -587,6 +587,41 @@ public abstract class JitApiTests(ITestDatabase database) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PollCarryingAReport_WritesTheReportFirst_ThenWaits_AndABadReportChangesNothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (agent, _) = await _server.EnrollAsync("h1");
+        await _server.EnableJitAsync("h1");
+        var request = await Responses.RequestAsync(await _server.InitiateAsync(_server.Owner, """[{"number":22,"duration":"PT1H"}]"""));
+        var state = (await agent.GetFromJsonAsync("/agent/v1/state?after=0", DrawbridgeJson.Wire.DesiredState, ct))!;
+        Assert.Equal([GrantStatus.Approved], await Responses.StatusesAsync(_server));
+
+        // A version no server published: refused at once, nothing written, no wait.
+        var bad = await agent.PostAsJsonAsync($"/agent/v1/state?after={state.Version}", new AgentAppliedReport { Version = state.Version + 5, Error = "x" },
+            DrawbridgeJson.Wire.AgentAppliedReport, ct);
+        await Problem.AssertAsync(bad, HttpStatusCode.BadRequest, "version");
+        Assert.Equal([GrantStatus.Approved], await Responses.StatusesAsync(_server));
+        Assert.Null(await _server.DbAsync(db => db.Machines.Where(m => m.Name == "h1").Select(m => m.AgentLastError).SingleAsync(ct)));
+
+        // The report of the applied state rides the next poll: the grant is active while the poll still waits.
+        var waiting = agent.PostAsJsonAsync($"/agent/v1/state?after={state.Version}", new AgentAppliedReport { Version = state.Version }, DrawbridgeJson.Wire.AgentAppliedReport, ct);
+        var port = () => _server.Owner.GetFromJsonAsync($"{_server.Sub}/providers/Microsoft.Security/jitNetworkAccessRequests/{request.Guid()}?{V}",
+            DrawbridgeJson.Wire.JitNetworkAccessRequest, ct);
+        for (var i = 0; i < 100 && (await port())!.VirtualMachines[0].Ports[0].State != "Active"; i++)
+        {
+            await Task.Delay(50, ct);
+        }
+
+        Assert.Equal("Active", (await port())!.VirtualMachines[0].Ports[0].State);
+        Assert.False(waiting.IsCompleted);
+
+        // ...and answers with the next state like any poll.
+        await _server.EnableJitAsync("h1", """[{"number":3389,"protocol":"TCP","allowedSourceAddressPrefix":"*","maxRequestAccessDuration":"PT3H"}]""");
+        var next = (await (await waiting.WaitAsync(TimeSpan.FromSeconds(10), ct)).Content.ReadFromJsonAsync(DrawbridgeJson.Wire.DesiredState, ct))!;
+        Assert.Equal([3389], next.ProtectedPorts.Select(p => p.Number));
+    }
+
+    [Fact]
     public async Task LongPoll_WokenByAnInitiate_AnswersWithTheVersionItCommitted()
     {
         // The initiate hands its committed version to the waiting poll, which then skips re-reading its machine.
