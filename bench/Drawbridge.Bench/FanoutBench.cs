@@ -8,7 +8,7 @@ namespace Drawbridge.Bench;
 
 /// <summary>
 /// Fan-out: N simulated agents (no firewall, just the agent protocol) enroll, then long-poll one server as real agents
-/// do (GET state, POST applied, poll again). Once every one of them waits in a poll, network security groups covering
+/// do (the report of the state applied rides the next poll). Once every one of them waits in a poll, network security groups covering
 /// all machines (at most 1,000 machines per group, so N/1,000 groups) get a new rule, sent back to back; measured is
 /// the time from the first change to each agent receiving its new state, and the server's memory. Bounded: every poll
 /// and report times out, and the change must reach everyone within 60 s.
@@ -117,7 +117,7 @@ internal static class FanoutBench
         File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal)) is var line
             ? $"{long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024} MiB" : "?";
 
-    /// <summary>The agent protocol without a firewall: poll, report the version as applied, poll again.</summary>
+    /// <summary>The agent protocol without a firewall: poll, then poll again with the received version reported as applied.</summary>
     private sealed class SimulatedAgent(HttpClient http, string credential)
     {
         private readonly AuthenticationHeaderValue authorization = new("Bearer", credential);
@@ -141,21 +141,29 @@ internal static class FanoutBench
 
         public async Task RunAsync(CancellationToken ct)
         {
+            long? unreported = null;
             while (!ct.IsCancellationRequested)
             {
                 try
                 {
-                    using var poll = new HttpRequestMessage(HttpMethod.Get, $"/agent/v1/state?after={version}");
+                    // As the real agent: the report of the last state rides the next poll.
+                    using var poll = new HttpRequestMessage(unreported is null ? HttpMethod.Get : HttpMethod.Post, $"/agent/v1/state?after={version}")
+                    {
+                        Content = unreported is { } applied
+                            ? new StringContent(string.Create(CultureInfo.InvariantCulture, $$"""{"version":{{applied}}}"""), Encoding.UTF8, "application/json")
+                            : null,
+                    };
                     poll.Headers.Authorization = authorization;
                     Waiting = version > 0;
                     using var response = await http.SendAsync(poll, ct);
                     Waiting = false;
+                    response.EnsureSuccessStatusCode();
+                    unreported = null;
                     if (response.StatusCode == System.Net.HttpStatusCode.NoContent)
                     {
                         continue;
                     }
 
-                    response.EnsureSuccessStatusCode();
                     using var state = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(ct), cancellationToken: ct);
                     var received = state.RootElement.GetProperty("version").GetInt64();
                     if (Volatile.Read(ref armedAt) is var armed and >= 0 && received > armed && Reached is null)
@@ -164,12 +172,7 @@ internal static class FanoutBench
                     }
 
                     Volatile.Write(ref version, received);
-                    using var report = new HttpRequestMessage(HttpMethod.Post, "/agent/v1/applied")
-                    {
-                        Content = new StringContent(string.Create(CultureInfo.InvariantCulture, $$"""{"version":{{received}}}"""), Encoding.UTF8, "application/json"),
-                    };
-                    report.Headers.Authorization = authorization;
-                    using var reported = await http.SendAsync(report, ct);
+                    unreported = received;
                 }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException && !ct.IsCancellationRequested)
                 {

@@ -64,6 +64,10 @@ public sealed class JitEndToEndTests(Lab lab) : IClassFixture<Lab>
             () => File.ReadAllText(log).Split("table inet drawbridge is missing").Length > repairsBefore && !lab.CanConnect("other", host),
             flushedAt, TimeSpan.FromSeconds(10));
         Assert.True(repairedAfter < TimeSpan.FromSeconds(5), $"repaired {repairedAfter.TotalMilliseconds:F0} ms after the flush");
+
+        // The repair's report ends the agent's waiting poll (held 30 s) and rides the next one: audited within seconds.
+        await Lab.WaitForAsync(() => JsonSerializer.Deserialize(lab.RunCli("audit", "--actor", "agent:h2", "--since", "1m", "-o", "json").Output, DrawbridgeJson.Wire.ListAuditEventView)!
+            .Any(e => e.Reason?.StartsWith("drift repaired", StringComparison.Ordinal) == true && e.TimeUtc >= flushedAt), TimeSpan.FromSeconds(5), "the repair's report");
     }
 
     [Fact]

@@ -18,6 +18,8 @@ internal sealed partial class AgentLoop(ServerClient server, IFirewall firewall,
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(3);
 
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Lock _pollGate = new();
+    private CancellationTokenSource? _poll;
     private ReceivedState? _current;
     private AgentAppliedReport? _unsentReport;
     private string? _reportedSurvey;
@@ -40,22 +42,38 @@ internal sealed partial class AgentLoop(ServerClient server, IFirewall firewall,
 
     public void Dispose() => _gate.Dispose();
 
+    /// <summary>
+    /// Polls for the next state; the report of the last one (or of a repair or a survey) rides the poll, so a state a
+    /// fleet receives costs each agent two requests, not three. A report made while a poll waits cuts that wait short
+    /// (<see cref="WakePoll"/>), so it is sent at once.
+    /// </summary>
     private async Task PollLoopAsync(CancellationToken ct)
     {
         var backoff = FirstBackoff;
         while (!ct.IsCancellationRequested)
         {
+            using var poll = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            lock (_pollGate)
+            {
+                _poll = poll;
+            }
+
+            // Read after the poll is registered: a report made from here on wakes this poll.
+            var report = Volatile.Read(ref _unsentReport);
             try
             {
-                await SendUnsentReportAsync(ct);
-                var state = await server.PollAsync(_current?.State.Version ?? 0, ct);
+                var state = await server.PollAsync(_current?.State.Version ?? 0, report, poll.Token);
+                Interlocked.CompareExchange(ref _unsentReport, null, report);
                 if (state is not null)
                 {
                     await ApplyAsync(ReceivedState.Now(state), driftRepaired: false, ct);
-                    await SendUnsentReportAsync(ct);
                 }
 
                 backoff = FirstBackoff;
+            }
+            catch (OperationCanceledException) when (poll.IsCancellationRequested && !ct.IsCancellationRequested)
+            {
+                // A newer report waits: poll again at once, with it.
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !ct.IsCancellationRequested)
             {
@@ -64,6 +82,22 @@ internal sealed partial class AgentLoop(ServerClient server, IFirewall firewall,
                 await Task.Delay(delay, ct);
                 backoff = backoff * 2 > MaxBackoff ? MaxBackoff : backoff * 2;
             }
+            finally
+            {
+                lock (_pollGate)
+                {
+                    _poll = null;
+                }
+            }
+        }
+    }
+
+    /// <summary>Ends the poll that is waiting, if any, so that the report just made is sent now instead of after the hold.</summary>
+    private void WakePoll()
+    {
+        lock (_pollGate)
+        {
+            _poll?.Cancel();
         }
     }
 
@@ -91,9 +125,8 @@ internal sealed partial class AgentLoop(ServerClient server, IFirewall firewall,
                 }
 
                 await ReportSurveyIfChangedAsync(ct);
-                await SendUnsentReportAsync(ct);
             }
-            catch (Exception e) when (e is NftException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+            catch (Exception e) when (e is NftException or TaskCanceledException && !ct.IsCancellationRequested)
             {
                 Log.DriftCheckFailed(logger, e.Message);
             }
@@ -139,6 +172,7 @@ internal sealed partial class AgentLoop(ServerClient server, IFirewall firewall,
             Version = received.State.Version, Error = error, DriftRepaired = driftRepaired,
             ListeningPorts = _unsentReport?.ListeningPorts, OtherInputFilters = _unsentReport?.OtherInputFilters,
         };
+        WakePoll();
     }
 
     /// <summary>
@@ -164,6 +198,7 @@ internal sealed partial class AgentLoop(ServerClient server, IFirewall firewall,
             {
                 _reportedSurvey = survey;
                 _unsentReport = new AgentAppliedReport { Version = current.State.Version, ListeningPorts = listening, OtherInputFilters = filters };
+                WakePoll();
             }
         }
         finally
@@ -187,15 +222,6 @@ internal sealed partial class AgentLoop(ServerClient server, IFirewall firewall,
     }
 
     private static string Describe(List<int> listening, List<string> filters) => string.Join(',', listening) + "|" + string.Join('\n', filters);
-
-    private async Task SendUnsentReportAsync(CancellationToken ct)
-    {
-        if (_unsentReport is { } report)
-        {
-            await server.ReportAsync(report, ct);
-            Interlocked.CompareExchange(ref _unsentReport, null, report);
-        }
-    }
 
     private static partial class Log
     {

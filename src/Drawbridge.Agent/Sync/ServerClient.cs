@@ -19,10 +19,16 @@ internal sealed class ServerClient : IDisposable
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", identity.Credential);
     }
 
-    /// <summary>The state newer than <paramref name="after"/>, or null when the server had nothing new before its hold ended.</summary>
-    public async Task<DesiredState?> PollAsync(long after, CancellationToken ct)
+    /// <summary>
+    /// The state newer than <paramref name="after"/>, or null when the server had nothing new before its hold ended.
+    /// A <paramref name="report"/> rides along: the server writes it before it starts to wait.
+    /// </summary>
+    public async Task<DesiredState?> PollAsync(long after, AgentAppliedReport? report, CancellationToken ct)
     {
-        using var response = await _http.GetAsync($"agent/v1/state?after={after}", ct);
+        using var content = report is null ? null : Json(report);
+        using var response = content is null
+            ? await _http.GetAsync($"agent/v1/state?after={after}", ct)
+            : await _http.PostAsync($"agent/v1/state?after={after}", content, ct);
         if (response.StatusCode == HttpStatusCode.NoContent)
         {
             return null;
@@ -32,14 +38,10 @@ internal sealed class ServerClient : IDisposable
         return await response.Content.ReadFromJsonAsync(DrawbridgeJson.Wire.DesiredState, ct);
     }
 
-    public async Task ReportAsync(AgentAppliedReport report, CancellationToken ct)
-    {
-        using var content = new StringContent(JsonSerializer.Serialize(report, DrawbridgeJson.Wire.AgentAppliedReport), System.Text.Encoding.UTF8, "application/json");
-        using var response = await _http.PostAsync("agent/v1/applied", content, ct);
-        await EnsureSuccessAsync(response, ct);
-    }
-
     public void Dispose() => _http.Dispose();
+
+    private static StringContent Json(AgentAppliedReport report) =>
+        new(JsonSerializer.Serialize(report, DrawbridgeJson.Wire.AgentAppliedReport), System.Text.Encoding.UTF8, "application/json");
 
     private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken ct)
     {
