@@ -27,10 +27,10 @@ internal static class MachineVersions
             return versions;
         }
 
-        // One parameter per machine: at most a few thousand, well within both databases' limits.
+        // The ids as literals (DirectStatements.InList): a group change bumps up to a thousand machines.
         await using var command = DirectStatements.Command(db);
         command.CommandText = $"""
-            UPDATE "Machines" SET "StateVersion" = "StateVersion" + 1 WHERE "Id" IN ({db.InList<Machine, Guid>(command, nameof(Machine.Id), "m", machineIds)})
+            UPDATE "Machines" SET "StateVersion" = "StateVersion" + 1 WHERE "Id" IN ({db.InList<Machine, Guid>(nameof(Machine.Id), machineIds)})
             RETURNING "Id", "StateVersion"
             """;
         await using var reader = await command.ExecuteReaderAsync(ct);

@@ -128,7 +128,7 @@ internal sealed class InitiateWriter(
         command.CommandText = $"""
             UPDATE "Grants" SET "Status" = @revoked, "EndReason" = @reason, "EndedBy" = @by, "EndedUtc" = @now
             WHERE "MachineId" = @machine AND "Port" = @port AND substr("Sources", 1, 256) = substr(@sources, 1, 256) AND "Sources" = @sources
-                AND "Status" IN ({db.InList<Grant, GrantStatus>(command, nameof(Grant.Status), "live", GrantLifecycle.Live)})
+                AND "Status" IN ({db.InList<Grant, GrantStatus>(nameof(Grant.Status), GrantLifecycle.Live)})
             """;
         command.Parameters.AddRange((DbParameter[])[
             db.Parameter<Grant>(command, nameof(Grant.Status), "@revoked", GrantStatus.Revoked),

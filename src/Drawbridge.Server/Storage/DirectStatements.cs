@@ -67,16 +67,17 @@ internal static class DirectStatements
     }
 
     /// <summary>
-    /// Adds a parameter for each of <paramref name="values"/>, stored as <see cref="Parameter{TEntity}"/> stores them,
-    /// and returns their names for an <c>IN (...)</c> list.
+    /// <paramref name="values"/> as SQL literals for an <c>IN (...)</c> list, written as the column of
+    /// <typeparamref name="TEntity"/>'s <paramref name="property"/> stores them (the model's type mapping, as EF Core
+    /// writes a constant list). Not a parameter each: SQLite binds a named parameter by comparing its name with every
+    /// name of the statement, so a group's thousand machines took half a million comparisons (bench/README.md,
+    /// "Fan-out"). For the server's own typed values (ids, states); the mapping quotes and escapes each.
     /// </summary>
-    public static string InList<TEntity, TValue>(this DrawbridgeDbContext db, DbCommand command, string property, string prefix, IEnumerable<TValue> values) =>
-        string.Join(", ", values.Select((value, i) =>
-        {
-            var parameter = db.Parameter<TEntity>(command, property, $"@{prefix}{i}", value);
-            command.Parameters.Add(parameter);
-            return parameter.ParameterName;
-        }));
+    public static string InList<TEntity, TValue>(this DrawbridgeDbContext db, string property, IEnumerable<TValue> values)
+    {
+        var mapping = db.Model.FindEntityType(typeof(TEntity))!.FindProperty(property)!.GetRelationalTypeMapping();
+        return string.Join(", ", values.Select(value => mapping.GenerateSqlLiteral(value)));
+    }
 
     private static string Statement(IEntityType entity, IProperty[] columns, int rows, int firstParameter)
     {
