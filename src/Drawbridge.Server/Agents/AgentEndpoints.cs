@@ -197,14 +197,25 @@ internal static class AgentEndpoints
                 return TypedResults.NoContent();
             }
 
-            long? published = null;
-            try
+            // Waited for without throwing. A fleet's polls end in a timeout every 30 s per idle agent, and all end
+            // at once when the fleet reconnects; thrown, each unwound every middleware (bench/README.md, "Fan-out").
+            var wait = signal.WaitAsync(left < recheck ? left : recheck, time, ct);
+            await ((Task)wait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (ct.IsCancellationRequested)
             {
-                published = await signal.WaitAsync(left < recheck ? left : recheck, time, ct);
+                return TypedResults.Empty; // the agent has gone: nobody reads an answer
             }
-            catch (TimeoutException)
+
+            long? published = null;
+            if (wait.IsCompletedSuccessfully)
             {
-                // Re-read: another replica may have changed the state.
+                published = wait.Result;
+            }
+            else
+            {
+                // Timed out. Observed, so that its finalizer does not report it as unobserved; re-read below, since
+                // another replica may have changed the state.
+                _ = wait.Exception;
             }
 
             signal = notifier.Signal(machineId);
