@@ -35,10 +35,11 @@ internal static class FanoutBench
         // server that has run for a day has long finished (see "The warm-up was too short" in bench/README.md).
         var idleRss = "";
         var changed = TimeSpan.Zero;
+        var changeCpu = TimeSpan.Zero;
         for (var round = 0; round <= warmups; round++)
         {
             await SettleAsync(fleet);
-            idleRss = Rss(serverPid);
+            idleRss = ServerProcess.Rss(serverPid);
             foreach (var agent in fleet)
             {
                 agent.Arm();
@@ -46,6 +47,7 @@ internal static class FanoutBench
 
             var measured = round == warmups;
             Console.Error.WriteLine($"all {agents} agents wait in a poll; changing {groups} groups{(measured ? "" : $" (warm-up {round + 1} of {warmups})")}");
+            var cpuBefore = ServerProcess.Cpu(serverPid);
             var clock = Stopwatch.StartNew();
             await ChangeGroupsAsync(owner, subscription, agents, groups, port: round % 2 == 0 ? 8443 : 443);
             changed = clock.Elapsed;
@@ -54,6 +56,8 @@ internal static class FanoutBench
                 await Task.Delay(20);
             }
 
+            changeCpu = ServerProcess.Cpu(serverPid) - cpuBefore;
+
             if (!measured)
             {
                 Console.Error.WriteLine($"warm-up {round + 1}: {fleet.Count(a => a.Reached is not null)} reached in {clock.Elapsed.TotalMilliseconds:F0} ms");
@@ -61,18 +65,24 @@ internal static class FanoutBench
         }
 
         var reached = fleet.Where(a => a.Reached is not null).Select(a => a.Reached!.Value.TotalMilliseconds).Order().ToList();
-        var peakRss = Peak(serverPid);
+        var peakRss = ServerProcess.PeakRss(serverPid);
 
         // Each SQLite connection maps the database file, and a page mapped by two connections counts twice in the
         // resident size: the file-backed part is mostly the database, the anonymous part the server's own memory.
-        var split = $"{Status(serverPid, "RssAnon")} / {Status(serverPid, "RssFile")}";
+        var split = $"{ServerProcess.Status(serverPid, "RssAnon")} / {ServerProcess.Status(serverPid, "RssFile")}";
+
+        // The fleet going away at once (as when a network path drops): every waiting poll ends on the server.
+        var goneBefore = ServerProcess.Cpu(serverPid);
         await stop.CancelAsync();
         await Task.WhenAll(loops);
+        handler.Dispose();
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var goneCpu = ServerProcess.Cpu(serverPid) - goneBefore;
 
-        Console.WriteLine("| agents | groups changed | changes sent (ms) | reached | p50 ms | p99 ms | all ms | server RSS idle | server peak RSS | RSS anonymous / file-backed after |");
-        Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        Console.WriteLine("| agents | groups changed | changes sent (ms) | reached | p50 ms | p99 ms | all ms | server RSS idle | server peak RSS | RSS anonymous / file-backed after | server CPU s: change / fleet gone |");
+        Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {agents} | {groups} | {changed.TotalMilliseconds:F0} | {reached.Count} | {Percentile.Of(reached, 0.5):F0} | {Percentile.Of(reached, 0.99):F0} | {(reached.Count == agents ? reached[^1].ToString("F0", CultureInfo.InvariantCulture) : "not all")} | {idleRss} | {peakRss} | {split} |"));
+            $"| {agents} | {groups} | {changed.TotalMilliseconds:F0} | {reached.Count} | {Percentile.Of(reached, 0.5):F0} | {Percentile.Of(reached, 0.99):F0} | {(reached.Count == agents ? reached[^1].ToString("F0", CultureInfo.InvariantCulture) : "not all")} | {idleRss} | {peakRss} | {split} | {changeCpu.TotalSeconds:F2} / {goneCpu.TotalSeconds:F2} |"));
         Console.Error.WriteLine($"poll errors: {fleet.Sum(a => a.Errors)}");
         return reached.Count == agents ? 0 : 1;
     }
@@ -109,13 +119,6 @@ internal static class FanoutBench
         await Task.Delay(TimeSpan.FromSeconds(2));
     }
 
-    private static string Rss(int pid) => Status(pid, "VmRSS");
-
-    private static string Peak(int pid) => Status(pid, "VmHWM");
-
-    private static string Status(int pid, string field) =>
-        File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal)) is var line
-            ? $"{long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024} MiB" : "?";
 
     /// <summary>The agent protocol without a firewall: poll, then poll again with the received version reported as applied.</summary>
     private sealed class SimulatedAgent(HttpClient http, string credential)

@@ -29,12 +29,12 @@ internal static class ThroughputBench
         // Warm-up, not counted. The runtime re-compiles hot code in tiers (quick code first, then instrumented, then
         // optimized with the profile it gathered); under full load on 2 cores that takes about 20 s of the server's CPU.
         await ClosedLoopAsync(requesters, subscription, policy, machines, TimeSpan.FromSeconds(warmupSeconds), 0);
-        var cpu = ServerCpu(serverPid);
+        var cpu = ServerProcess.Cpu(serverPid);
         var closed = await ClosedLoopAsync(requesters, subscription, policy, machines, TimeSpan.FromSeconds(seconds), 100_000);
-        Print(label, $"closed loop, {concurrency} callers", closed.Latencies, closed.Failures, seconds, ServerCpu(serverPid) - cpu);
-        cpu = ServerCpu(serverPid);
+        Print(label, $"closed loop, {concurrency} callers", closed.Latencies, closed.Failures, seconds, ServerProcess.Cpu(serverPid) - cpu);
+        cpu = ServerProcess.Cpu(serverPid);
         var open = await OpenLoopAsync(requesters, subscription, policy, machines, rate, TimeSpan.FromSeconds(seconds));
-        Print(label, $"open loop, {rate}/s offered", open.Latencies, open.Failures, seconds, ServerCpu(serverPid) - cpu);
+        Print(label, $"open loop, {rate}/s offered", open.Latencies, open.Failures, seconds, ServerProcess.Cpu(serverPid) - cpu);
         foreach (var requester in requesters)
         {
             requester.Dispose();
@@ -152,13 +152,6 @@ internal static class ThroughputBench
 
         await Task.WhenAll(tasks);
         return (latencies, failures);
-    }
-
-    /// <summary>The server's user and system CPU time so far: steadier than a rate on a shared 2-core machine.</summary>
-    private static TimeSpan ServerCpu(int pid)
-    {
-        using var server = Process.GetProcessById(pid);
-        return server.TotalProcessorTime;
     }
 
     private static void Print(string label, string loop, List<double> latencies, int failures, int seconds, TimeSpan serverCpu)
