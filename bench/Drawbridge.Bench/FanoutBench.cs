@@ -119,7 +119,6 @@ internal static class FanoutBench
         await Task.Delay(TimeSpan.FromSeconds(2));
     }
 
-
     /// <summary>The agent protocol without a firewall: poll, then poll again with the received version reported as applied.</summary>
     private sealed class SimulatedAgent(HttpClient http, string credential)
     {

@@ -197,8 +197,9 @@ internal static class AgentEndpoints
                 return TypedResults.NoContent();
             }
 
-            // Waited for without throwing. A fleet's polls end in a timeout every 30 s per idle agent, and all end
-            // at once when the fleet reconnects; thrown, each unwound every middleware (bench/README.md, "Fan-out").
+            // Waited for without throwing. An idle agent's poll times out every 30 s, and a fleet's polls are all
+            // cancelled at once when it goes away (a dropped network path); each was an exception, and a cancelled
+            // poll's was thrown again by every middleware on its way out (bench/README.md, "Fan-out").
             var wait = signal.WaitAsync(left < recheck ? left : recheck, time, ct);
             await ((Task)wait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             if (ct.IsCancellationRequested)
