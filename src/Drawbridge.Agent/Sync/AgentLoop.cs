@@ -52,28 +52,14 @@ internal sealed partial class AgentLoop(ServerClient server, IFirewall firewall,
         var backoff = FirstBackoff;
         while (!ct.IsCancellationRequested)
         {
-            using var poll = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            lock (_pollGate)
-            {
-                _poll = poll;
-            }
-
-            // Read after the poll is registered: a report made from here on wakes this poll.
-            var report = Volatile.Read(ref _unsentReport);
             try
             {
-                var state = await server.PollAsync(_current?.State.Version ?? 0, report, poll.Token);
-                Interlocked.CompareExchange(ref _unsentReport, null, report);
-                if (state is not null)
+                if (await PollOnceAsync(ct) is { } state)
                 {
                     await ApplyAsync(ReceivedState.Now(state), driftRepaired: false, ct);
                 }
 
                 backoff = FirstBackoff;
-            }
-            catch (OperationCanceledException) when (poll.IsCancellationRequested && !ct.IsCancellationRequested)
-            {
-                // A newer report waits: poll again at once, with it.
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !ct.IsCancellationRequested)
             {
@@ -82,12 +68,38 @@ internal sealed partial class AgentLoop(ServerClient server, IFirewall firewall,
                 await Task.Delay(delay, ct);
                 backoff = backoff * 2 > MaxBackoff ? MaxBackoff : backoff * 2;
             }
-            finally
+        }
+    }
+
+    /// <summary>
+    /// One poll, carrying the report not yet sent; null when the server had nothing new, or when a newer report woke
+    /// it (the next poll carries that one). Only the request itself can be woken: applying what it brought is not.
+    /// </summary>
+    private async Task<DesiredState?> PollOnceAsync(CancellationToken ct)
+    {
+        using var poll = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        lock (_pollGate)
+        {
+            _poll = poll;
+        }
+
+        try
+        {
+            // Read after the poll is registered: a report made from here on wakes this poll.
+            var report = Volatile.Read(ref _unsentReport);
+            var state = await server.PollAsync(_current?.State.Version ?? 0, report, poll.Token);
+            Interlocked.CompareExchange(ref _unsentReport, null, report);
+            return state;
+        }
+        catch (OperationCanceledException) when (poll.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            return null;
+        }
+        finally
+        {
+            lock (_pollGate)
             {
-                lock (_pollGate)
-                {
-                    _poll = null;
-                }
+                _poll = null;
             }
         }
     }
