@@ -41,7 +41,7 @@ internal static class Problem
 
 /// <summary>Everything a refused request must leave untouched.</summary>
 internal sealed record StoreSnapshot(int Policies, int Ports, int Requests, string Grants, long Versions, int Machines, int Users, int Assignments, int Tokens, int DisabledUsers,
-    int Groups, int GroupRules, int Attachments)
+    int Groups, int GroupRules, int Attachments, string AgentReports)
 {
     public static Task<StoreSnapshot> TakeAsync(TestServer server) => server.DbAsync(async db => new StoreSnapshot(
         await db.JitPolicies.CountAsync(),
@@ -56,7 +56,9 @@ internal sealed record StoreSnapshot(int Policies, int Ports, int Requests, stri
         await db.Users.CountAsync(u => u.DisabledUtc != null),
         await db.SecurityGroups.CountAsync(),
         await db.SecurityGroupRules.CountAsync(),
-        await db.SecurityGroupAttachments.CountAsync()));
+        await db.SecurityGroupAttachments.CountAsync(),
+        string.Join(",", (await db.Machines.Select(m => new { m.Id, m.AppliedVersion, m.AgentLastError, m.ListeningPorts, m.OtherInputFilters }).ToListAsync())
+            .OrderBy(m => m.Id).Select(m => $"{m.Id}:{m.AppliedVersion}:{m.AgentLastError}:{m.ListeningPorts}:{m.OtherInputFilters}"))));
 }
 
 internal static class Responses

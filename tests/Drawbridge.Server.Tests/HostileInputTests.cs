@@ -18,6 +18,7 @@ public sealed class HostileInputTests : IAsyncLifetime
     /// <summary>Per property; DRAWBRIDGE_FUZZ_RUNS raises it for a deeper run than CI's.</summary>
     private static readonly int Runs = int.TryParse(Environment.GetEnvironmentVariable("DRAWBRIDGE_FUZZ_RUNS"), out var runs) ? runs : 150;
     private TestServer _server = null!;
+    private HttpClient _agent = null!;
 
     /// <summary>Values that have broken parsers before: huge and negative numbers, wrong types, unicode, traversal, wide CIDRs, long durations.</summary>
     private static readonly string[] NastyValues =
@@ -41,7 +42,7 @@ public sealed class HostileInputTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _server = await TestServer.StartAsync(new SqliteDatabase());
-        await _server.EnrollAsync("h1");
+        (_agent, _) = await _server.EnrollAsync("h1");
         await _server.EnableJitAsync("h1");
     }
 
@@ -80,6 +81,24 @@ public sealed class HostileInputTests : IAsyncLifetime
             select (template.Item1, template.Item2, Mutate(template.Item3, position, value, truncate));
 
         Prop.ForAll(mutation.ToArbitrary(), input => Check(input.Item1, input.Item2, input.Item3))
+            .Check(Config.QuickThrowOnFailure.WithMaxTest(Runs));
+    }
+
+    [Fact]
+    public void MutatedAgentReports_NeverFail_AndRefusalsChangeNothing()
+    {
+        // The agent channel, with the agent's own credential: its report alone, and riding a poll (after=0 answers at
+        // once with the current state, so an accepted report does not wait out the hold).
+        // Without an error, a report's version is what the machine records as applied: a refused version must not be.
+        const string report = """{"version":1,"error":null,"driftRepaired":false,"listeningPorts":[22,3389],"otherInputFilters":["table ip filter"]}""";
+        var mutation =
+            from path in Gen.Elements("/agent/v1/applied", "/agent/v1/state?after=0")
+            from position in Gen.Choose(0, 12)
+            from value in Gen.Elements(NastyValues)
+            from truncate in Gen.Frequency((9, Gen.Constant(false)), (1, Gen.Constant(true)))
+            select (path, Mutate(report, position, value, truncate));
+
+        Prop.ForAll(mutation.ToArbitrary(), input => Check("POST", input.Item1, input.Item2, _agent))
             .Check(Config.QuickThrowOnFailure.WithMaxTest(Runs));
     }
 
@@ -181,11 +200,12 @@ public sealed class HostileInputTests : IAsyncLifetime
     private static string FormToken(string html) =>
         WebUtility.HtmlDecode(System.Text.RegularExpressions.Regex.Match(html, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value);
 
-    private void Check(string method, string path, string body)
+    /// <summary>Sends as <paramref name="caller"/> (the Owner when null).</summary>
+    private void Check(string method, string path, string body, HttpClient? caller = null)
     {
         var before = StoreSnapshot.TakeAsync(_server).GetAwaiter().GetResult();
         using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        using var response = _server.Owner.SendAsync(request).GetAwaiter().GetResult();
+        using var response = (caller ?? _server.Owner).SendAsync(request).GetAwaiter().GetResult();
         var text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
         Assert.True((int)response.StatusCode < 500, $"{method} {path} {body} -> {(int)response.StatusCode}: {text}");
         if ((int)response.StatusCode >= 400)
