@@ -105,6 +105,60 @@ public sealed class JitEndToEndTests(Lab lab) : IClassFixture<Lab>
     }
 
     [Fact]
+    public async Task ServerRestoredFromAnOlderCopy_AgentDropsItsRefusedReport_AndFollowsTheServer()
+    {
+        var host = Lab.HostAddress(7);
+        var data = Path.Combine(lab.Directory, "data");
+        var copy = Path.Combine(lab.Directory, "data-copy");
+
+        // A copy of the database, as a backup is, then a grant the copy knows nothing of.
+        lab.Kill("server");
+        CopyDirectory(data, copy);
+        await RestartServerAsync();
+        lab.RequestJson("h7", "--port", "22", "--duration", "1h");
+        Assert.True(lab.CanConnect("client", host));
+
+        // The server is restored from the copy. While it is down a flushed table is repaired, and the repair's report,
+        // of a version the copy never published, waits for the server.
+        lab.Kill("server");
+        Directory.Delete(data, recursive: true);
+        CopyDirectory(copy, data);
+        var log = Path.Combine(lab.Directory, "h7.log");
+        var repairsBefore = File.ReadAllText(log).Split("Drift found").Length;
+        Shell.Check("ip", "netns", "exec", lab.Ns("h7"), "nft", "flush", "ruleset");
+        await Lab.WaitForAsync(() => File.ReadAllText(log).Split("Drift found").Length > repairsBefore && !lab.CanConnect("other", host),
+            TimeSpan.FromSeconds(10), "the repair");
+        await RestartServerAsync();
+
+        // The restored server refuses that report. Sent again with every poll, it kept the agent from ever receiving
+        // a state again; dropped, the next poll brings the restored state, in which the grant never happened.
+        await Lab.WaitForAsync(() => !lab.CanConnect("client", host), TimeSpan.FromSeconds(30), "the agent to apply the restored server's state");
+        Assert.Contains("The server refused the report of state version", File.ReadAllText(log), StringComparison.Ordinal);
+        lab.RequestJson("h7", "--port", "22", "--duration", "1m");
+        Assert.True(lab.CanConnect("client", host), "access works again after the restore");
+    }
+
+    private async Task RestartServerAsync()
+    {
+        lab.StartServer();
+        await Lab.WaitForAsync(() => lab.RunCli("vm", "list").Exit == 0, TimeSpan.FromSeconds(60), "the restarted server");
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
+        }
+
+        foreach (var directory in Directory.GetDirectories(from))
+        {
+            CopyDirectory(directory, Path.Combine(to, Path.GetFileName(directory)));
+        }
+    }
+
+    [Fact]
     public void Ssh_RequestsPort22_WaitsForTheAgent_AndConnects()
     {
         var (exit, output, error) = lab.RunCli("ssh", "h4", "--duration", "10m", "--",

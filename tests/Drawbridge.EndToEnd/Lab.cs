@@ -13,7 +13,7 @@ public sealed class Lab : IAsyncLifetime
     public const string ServerAddress = "198.18.0.2";
     public const string ClientAddress = "198.18.0.100";
     public const string OtherAddress = "198.18.0.101";
-    public const int Hosts = 6;
+    public const int Hosts = 7;
     private const string OwnerToken = "dbt_e2e-owner-token-0123456789abcdefghijklmnop";
 
     private readonly Dictionary<string, LabProcess> _processes = new(StringComparer.Ordinal);

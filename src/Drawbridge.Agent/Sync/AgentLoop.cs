@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using Drawbridge.Agent.Host;
 using Drawbridge.Agent.Nftables;
 using Drawbridge.Contracts;
@@ -83,16 +84,25 @@ internal sealed partial class AgentLoop(ServerClient server, IFirewall firewall,
             _poll = poll;
         }
 
+        // Read after the poll is registered: a report made from here on wakes this poll.
+        var report = Volatile.Read(ref _unsentReport);
         try
         {
-            // Read after the poll is registered: a report made from here on wakes this poll.
-            var report = Volatile.Read(ref _unsentReport);
             var state = await server.PollAsync(_current?.State.Version ?? 0, report, poll.Token);
             Interlocked.CompareExchange(ref _unsentReport, null, report);
             return state;
         }
         catch (OperationCanceledException) when (poll.IsCancellationRequested && !ct.IsCancellationRequested)
         {
+            return null;
+        }
+        catch (HttpRequestException e) when (report is not null && e.StatusCode == HttpStatusCode.BadRequest)
+        {
+            // The server refused the report itself: a version it never published, as when it was restored from an
+            // older copy. Sent again it would be refused again, and the poll it rides with it, for good: it is
+            // dropped, and the next poll brings the server's state, which is then applied and reported.
+            Interlocked.CompareExchange(ref _unsentReport, null, report);
+            Log.ReportRefused(logger, report.Version, e.Message);
             return null;
         }
         finally
@@ -257,5 +267,8 @@ internal sealed partial class AgentLoop(ServerClient server, IFirewall firewall,
 
         [LoggerMessage(7, LogLevel.Warning, "Could not survey the host (listeners, other nftables tables): {Error}")]
         public static partial void SurveyFailed(ILogger logger, string error);
+
+        [LoggerMessage(8, LogLevel.Warning, "The server refused the report of state version {Version}, which is dropped: {Error}")]
+        public static partial void ReportRefused(ILogger logger, long version, string error);
     }
 }
