@@ -19,6 +19,6 @@ internal static class ServerProcess
 
     /// <summary>A memory field of /proc/PID/status, in MiB.</summary>
     public static string Status(int pid, string field) =>
-        File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal)) is var line
+        File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith(field + ":", StringComparison.Ordinal)) is { } line
             ? $"{long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024} MiB" : "?";
 }
