@@ -53,15 +53,14 @@ public sealed class JitEndToEndTests(Lab lab) : IClassFixture<Lab>
     {
         var host = Lab.HostAddress(2);
         Assert.False(lab.CanConnect("other", host));
-        var log = Path.Combine(lab.Directory, "h2.log");
-        var repairsBefore = File.ReadAllText(log).Split("table inet drawbridge is missing").Length;
+        var repairsBefore = lab.LogCount("h2", "table inet drawbridge is missing");
         Shell.Check("ip", "netns", "exec", lab.Ns("h2"), "nft", "flush", "ruleset");
         var flushedAt = DateTimeOffset.UtcNow;
 
         // Measured as "the agent repaired it and the port is closed again"; probing for the open port in between
         // would race the agent's drift check.
         var repairedAfter = await Lab.TimeUntilAsync(
-            () => File.ReadAllText(log).Split("table inet drawbridge is missing").Length > repairsBefore && !lab.CanConnect("other", host),
+            () => lab.LogCount("h2", "table inet drawbridge is missing") > repairsBefore && !lab.CanConnect("other", host),
             flushedAt, TimeSpan.FromSeconds(10));
         Assert.True(repairedAfter < TimeSpan.FromSeconds(5), $"repaired {repairedAfter.TotalMilliseconds:F0} ms after the flush");
 
@@ -90,9 +89,8 @@ public sealed class JitEndToEndTests(Lab lab) : IClassFixture<Lab>
         Shell.Check("ip", "netns", "exec", lab.Ns("h3"), "nft", "-f", Path.Combine(lab.StateDirectory("h3"), "boot.nft"));
         Assert.False(lab.CanConnect("other", host), "the boot file alone closes the port");
 
-        lab.StartServer();
+        await lab.RestartServerAsync();
         lab.StartAgent("h3");
-        await Lab.WaitForAsync(() => lab.RunCli("vm", "list").Exit == 0, TimeSpan.FromSeconds(60), "the restarted server");
         await Lab.WaitForAsync(() =>
         {
             var listed = lab.RunCli("requests", "list", "-o", "json");
@@ -109,52 +107,43 @@ public sealed class JitEndToEndTests(Lab lab) : IClassFixture<Lab>
     {
         var host = Lab.HostAddress(7);
         var data = Path.Combine(lab.Directory, "data");
-        var copy = Path.Combine(lab.Directory, "data-copy");
+        var copy = Directory.CreateDirectory(Path.Combine(lab.Directory, "data-copy")).FullName;
 
-        // A copy of the database, as a backup is, then a grant the copy knows nothing of.
+        // A copy of the database taken with the server stopped, as a backup is, then a grant the copy knows nothing of.
         lab.Kill("server");
-        CopyDirectory(data, copy);
-        await RestartServerAsync();
+        CopyDatabase(data, copy);
+        await lab.RestartServerAsync();
         lab.RequestJson("h7", "--port", "22", "--duration", "1h");
         Assert.True(lab.CanConnect("client", host));
 
         // The server is restored from the copy. While it is down a flushed table is repaired, and the repair's report,
         // of a version the copy never published, waits for the server.
         lab.Kill("server");
-        Directory.Delete(data, recursive: true);
-        CopyDirectory(copy, data);
-        var log = Path.Combine(lab.Directory, "h7.log");
-        var repairsBefore = File.ReadAllText(log).Split("Drift found").Length;
+        CopyDatabase(copy, data);
+        var repairsBefore = lab.LogCount("h7", "Drift found");
         Shell.Check("ip", "netns", "exec", lab.Ns("h7"), "nft", "flush", "ruleset");
-        await Lab.WaitForAsync(() => File.ReadAllText(log).Split("Drift found").Length > repairsBefore && !lab.CanConnect("other", host),
-            TimeSpan.FromSeconds(10), "the repair");
-        await RestartServerAsync();
+        await Lab.WaitForAsync(() => lab.LogCount("h7", "Drift found") > repairsBefore && !lab.CanConnect("other", host), TimeSpan.FromSeconds(10), "the repair");
+        await lab.RestartServerAsync();
 
         // The restored server refuses that report. Sent again with every poll, it kept the agent from ever receiving
         // a state again; dropped, the next poll brings the restored state, in which the grant never happened.
         await Lab.WaitForAsync(() => !lab.CanConnect("client", host), TimeSpan.FromSeconds(30), "the agent to apply the restored server's state");
-        Assert.Contains("The server refused the report of state version", File.ReadAllText(log), StringComparison.Ordinal);
+        Assert.Equal(1, lab.LogCount("h7", "The server refused the report of state version"));
         lab.RequestJson("h7", "--port", "22", "--duration", "1m");
         Assert.True(lab.CanConnect("client", host), "access works again after the restore");
     }
 
-    private async Task RestartServerAsync()
+    /// <summary>Replaces the SQLite database (the file and its write-ahead log) in <paramref name="to"/> with the one in <paramref name="from"/>.</summary>
+    private static void CopyDatabase(string from, string to)
     {
-        lab.StartServer();
-        await Lab.WaitForAsync(() => lab.RunCli("vm", "list").Exit == 0, TimeSpan.FromSeconds(60), "the restarted server");
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.GetFiles(from))
+        foreach (var file in Directory.GetFiles(to, "drawbridge.db*"))
         {
-            File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
+            File.Delete(file);
         }
 
-        foreach (var directory in Directory.GetDirectories(from))
+        foreach (var file in Directory.GetFiles(from, "drawbridge.db*"))
         {
-            CopyDirectory(directory, Path.Combine(to, Path.GetFileName(directory)));
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
         }
     }
 

@@ -72,6 +72,16 @@ public sealed class Lab : IAsyncLifetime
         ["Logging__LogLevel__Default"] = "Warning",
     }, "dotnet", ServerDll, "--urls", $"http://{ServerAddress}:5080");
 
+    /// <summary>Starts the server again (after <see cref="Kill"/>) and waits until it answers.</summary>
+    public async Task RestartServerAsync()
+    {
+        StartServer();
+        await WaitForAsync(() => RunCli("vm", "list").Exit == 0, TimeSpan.FromSeconds(60), "the restarted server");
+    }
+
+    /// <summary>How often <paramref name="text"/> appears in the log of <paramref name="process"/> ("server" or a host).</summary>
+    public int LogCount(string process, string text) => File.ReadAllText(Path.Combine(Directory, $"{process}.log")).Split(text).Length - 1;
+
     public void StartAgent(string host) => _processes[host] =
         LabProcess.Start(Ns(host), Path.Combine(Directory, $"{host}.log"), null, Agent, "run", "--state-dir", StateDirectory(host));
 
