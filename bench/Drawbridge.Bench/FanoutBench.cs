@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
@@ -24,10 +25,11 @@ internal static class FanoutBench
         var groups = (agents + GroupSize - 1) / GroupSize;
         await ChangeGroupsAsync(owner, subscription, agents, groups, port: 443);
 
-        // One connection per agent, as a fleet has: each agent its own client. One client shared by all made a pool
-        // that any agent's next request could find busy, so it opened more: 13,580 connections for 10,000 agents.
+        // One connection per agent, as a fleet has. One HttpClient shared by all made a pool that any agent's next
+        // request could find busy, so it opened more: 13,580 connections for 10,000 agents.
         using var stop = new CancellationTokenSource();
-        var fleet = credentials.Select(c => new SimulatedAgent(server, c)).ToList();
+        var endpoint = new IPEndPoint((await Dns.GetHostAddressesAsync(server.Host))[0], server.Port);
+        var fleet = credentials.Select(c => new SimulatedAgent(endpoint, c)).ToList();
         var loops = fleet.Select(a => a.RunAsync(stop.Token)).ToList();
 
         // Warm-up rounds first, uncounted: the runtime compiles the poll, report and state paths in tiers, and a
@@ -35,6 +37,7 @@ internal static class FanoutBench
         var idleRss = "";
         var changed = TimeSpan.Zero;
         var changeCpu = TimeSpan.Zero;
+        var benchCpu = TimeSpan.Zero;
         for (var round = 0; round <= warmups; round++)
         {
             await SettleAsync(fleet);
@@ -47,6 +50,7 @@ internal static class FanoutBench
             var measured = round == warmups;
             Console.Error.WriteLine($"all {agents} agents wait in a poll; changing {groups} groups{(measured ? "" : $" (warm-up {round + 1} of {warmups})")}");
             var cpuBefore = ServerProcess.Cpu(serverPid);
+            var benchCpuBefore = ServerProcess.Cpu(Environment.ProcessId);
             var clock = Stopwatch.StartNew();
             await ChangeGroupsAsync(owner, subscription, agents, groups, port: round % 2 == 0 ? 8443 : 443);
             changed = clock.Elapsed;
@@ -56,6 +60,7 @@ internal static class FanoutBench
             }
 
             changeCpu = ServerProcess.Cpu(serverPid) - cpuBefore;
+            benchCpu = ServerProcess.Cpu(Environment.ProcessId) - benchCpuBefore;
 
             if (!measured)
             {
@@ -78,10 +83,10 @@ internal static class FanoutBench
         await Task.Delay(TimeSpan.FromSeconds(1));
         var goneCpu = ServerProcess.Cpu(serverPid) - goneBefore;
 
-        Console.WriteLine("| agents | groups changed | changes sent (ms) | reached | p50 ms | p99 ms | all ms | server RSS idle | server peak RSS | RSS anonymous / file-backed after | server CPU s: change / fleet gone |");
-        Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        Console.WriteLine("| agents | groups changed | changes sent (ms) | reached | p50 ms | p99 ms | all ms | server RSS idle | server peak RSS | RSS anonymous / file-backed after | server CPU s: change / fleet gone | load tool CPU s: change |");
+        Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {agents} | {groups} | {changed.TotalMilliseconds:F0} | {reached.Count} | {Percentile.Of(reached, 0.5):F0} | {Percentile.Of(reached, 0.99):F0} | {(reached.Count == agents ? reached[^1].ToString("F0", CultureInfo.InvariantCulture) : "not all")} | {idleRss} | {peakRss} | {split} | {changeCpu.TotalSeconds:F2} / {goneCpu.TotalSeconds:F2} |"));
+            $"| {agents} | {groups} | {changed.TotalMilliseconds:F0} | {reached.Count} | {Percentile.Of(reached, 0.5):F0} | {Percentile.Of(reached, 0.99):F0} | {(reached.Count == agents ? reached[^1].ToString("F0", CultureInfo.InvariantCulture) : "not all")} | {idleRss} | {peakRss} | {split} | {changeCpu.TotalSeconds:F2} / {goneCpu.TotalSeconds:F2} | {benchCpu.TotalSeconds:F2} |"));
         Console.Error.WriteLine($"poll errors: {fleet.Sum(a => a.Errors)}");
         return reached.Count == agents ? 0 : 1;
     }
@@ -119,15 +124,10 @@ internal static class FanoutBench
     }
 
     /// <summary>The agent protocol without a firewall: poll, then poll again with the received version reported as applied.</summary>
-    private sealed class SimulatedAgent(Uri server, string credential) : IDisposable
+    private sealed class SimulatedAgent(IPEndPoint server, string credential) : IDisposable
     {
-        private readonly HttpClient http = new(new SocketsHttpHandler { MaxConnectionsPerServer = 1, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) })
-        {
-            BaseAddress = server,
-            Timeout = TimeSpan.FromMinutes(2),
-        };
-
-        private readonly AuthenticationHeaderValue authorization = new("Bearer", credential);
+        private readonly LeanHttpConnection http = new(server);
+        private readonly string authorization = "Bearer " + credential;
         private long version;
         private long armedAt = -1;
         private Stopwatch? clock;
@@ -154,25 +154,23 @@ internal static class FanoutBench
                 try
                 {
                     // As the real agent: the report of the last state rides the next poll.
-                    using var poll = new HttpRequestMessage(unreported is null ? HttpMethod.Get : HttpMethod.Post, $"/agent/v1/state?after={version}")
-                    {
-                        Content = unreported is { } applied
-                            ? new StringContent(string.Create(CultureInfo.InvariantCulture, $$"""{"version":{{applied}}}"""), Encoding.UTF8, "application/json")
-                            : null,
-                    };
-                    poll.Headers.Authorization = authorization;
+                    var target = string.Create(CultureInfo.InvariantCulture, $"/agent/v1/state?after={version}");
+                    var report = unreported is { } applied ? string.Create(CultureInfo.InvariantCulture, $$"""{"version":{{applied}}}""") : null;
                     Waiting = version > 0;
-                    using var response = await http.SendAsync(poll, ct);
+                    var (status, body) = await http.SendAsync(report is null ? "GET" : "POST", target, authorization, report, ct);
                     Waiting = false;
-                    response.EnsureSuccessStatusCode();
+                    if (status is not (200 or 204))
+                    {
+                        throw new InvalidOperationException($"poll answered {status}");
+                    }
+
                     unreported = null;
-                    if (response.StatusCode == System.Net.HttpStatusCode.NoContent)
+                    if (status == 204)
                     {
                         continue;
                     }
 
-                    using var state = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(ct), cancellationToken: ct);
-                    var received = state.RootElement.GetProperty("version").GetInt64();
+                    var received = Version(body.Span);
                     if (Volatile.Read(ref armedAt) is var armed and >= 0 && received > armed && Reached is null)
                     {
                         Reached = clock!.Elapsed;
@@ -181,9 +179,10 @@ internal static class FanoutBench
                     Volatile.Write(ref version, received);
                     unreported = received;
                 }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException && !ct.IsCancellationRequested)
+                catch (Exception e) when (e is IOException or SocketException or InvalidDataException or InvalidOperationException && !ct.IsCancellationRequested)
                 {
                     Errors++;
+                    http.Dispose();
                     await Task.Delay(TimeSpan.FromMilliseconds(250), CancellationToken.None);
                 }
                 catch (OperationCanceledException)
@@ -194,5 +193,20 @@ internal static class FanoutBench
         }
 
         public void Dispose() => http.Dispose();
+
+        /// <summary>The state's top-level "version".</summary>
+        private static long Version(ReadOnlySpan<byte> state)
+        {
+            var json = new Utf8JsonReader(state);
+            while (json.Read())
+            {
+                if (json.TokenType == JsonTokenType.PropertyName && json.CurrentDepth == 1 && json.ValueTextEquals("version"u8) && json.Read())
+                {
+                    return json.GetInt64();
+                }
+            }
+
+            throw new InvalidDataException("the state has no version");
+        }
     }
 }
