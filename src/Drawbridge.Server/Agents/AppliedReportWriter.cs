@@ -36,9 +36,15 @@ internal sealed class AppliedReportWriter(IServiceScopeFactory scopes, ILogger<A
         var db = scope.ServiceProvider.GetRequiredService<DrawbridgeDbContext>();
         var audit = scope.ServiceProvider.GetRequiredService<AuditLog>();
         await using var tx = await db.Database.BeginTransactionAsync();
+
+        // Each statement is one command for the whole batch: SQLite compiles a command's text once, not per report.
+        await using var machine = DirectStatements.Command(db);
+        machine.CommandText = MachineUpdate;
+        await using var grants = DirectStatements.Command(db);
+        grants.CommandText = GrantsActivation;
         foreach (var report in batch)
         {
-            await WriteOneAsync(db, audit, report, CancellationToken.None);
+            await WriteOneAsync(db, audit, machine, grants, report, CancellationToken.None);
         }
 
         await db.SaveChangesAsync();
@@ -46,42 +52,41 @@ internal sealed class AppliedReportWriter(IServiceScopeFactory scopes, ILogger<A
         return Enumerable.Repeat(true, batch.Count).ToArray();
     }
 
-    private static async Task WriteOneAsync(DrawbridgeDbContext db, AuditLog audit, AppliedReport report, CancellationToken ct)
+    // Single conditional statements: the version may be bumped concurrently by an initiate, and reports may arrive out
+    // of order, so nothing here may overwrite a newer value with an older one. Direct commands
+    // (Storage/DirectStatements): as ExecuteUpdate calls EF Core translated both again for every report, ten thousand
+    // of them for a change reaching ten thousand agents.
+    private const string MachineUpdate = """
+        UPDATE "Machines" SET "AppliedVersion" = CASE WHEN "AppliedVersion" > @applied THEN "AppliedVersion" ELSE @applied END,
+            "AgentLastError" = @error, "ListeningPorts" = COALESCE(@listening, "ListeningPorts"),
+            "OtherInputFilters" = COALESCE(@filters, "OtherInputFilters"), "AgentLastSeenUtc" = @seen
+        WHERE "Id" = @id
+        """;
+
+    // Grants published in this version or earlier are now enforced by the host: they become Active.
+    private const string GrantsActivation = """
+        UPDATE "Grants" SET "Status" = @active
+        WHERE "MachineId" = @machine AND "Status" = @approved AND "PublishedVersion" <= @version
+        """;
+
+    private static async Task WriteOneAsync(DrawbridgeDbContext db, AuditLog audit, DbCommand machine, DbCommand grants, AppliedReport report, CancellationToken ct)
     {
         var applied = report.Error is null ? report.Version : 0;
-
-        // Single conditional statements: the version may be bumped concurrently by an initiate, and reports may arrive
-        // out of order, so nothing here may overwrite a newer value with an older one. Direct commands
-        // (Storage/DirectStatements): as ExecuteUpdate calls EF Core translated both again for every report, ten
-        // thousand of them for a change reaching ten thousand agents.
-        await using (var machine = DirectStatements.Command(db))
-        {
-            machine.CommandText = """
-                UPDATE "Machines" SET "AppliedVersion" = CASE WHEN "AppliedVersion" > @applied THEN "AppliedVersion" ELSE @applied END,
-                    "AgentLastError" = @error, "ListeningPorts" = COALESCE(@listening, "ListeningPorts"),
-                    "OtherInputFilters" = COALESCE(@filters, "OtherInputFilters"), "AgentLastSeenUtc" = @seen
-                WHERE "Id" = @id
-                """;
-            machine.Parameters.AddRange((DbParameter[])[
-                db.Parameter<Machine>(machine, nameof(Machine.AppliedVersion), "@applied", applied),
-                db.Parameter<Machine>(machine, nameof(Machine.AgentLastError), "@error", report.Error),
-                db.Parameter<Machine>(machine, nameof(Machine.ListeningPorts), "@listening", report.ListeningPorts),
-                db.Parameter<Machine>(machine, nameof(Machine.OtherInputFilters), "@filters", report.OtherInputFilters),
-                db.Parameter<Machine>(machine, nameof(Machine.AgentLastSeenUtc), "@seen", report.TimeUtc),
-                db.Parameter<Machine>(machine, nameof(Machine.Id), "@id", report.MachineId),
-            ]);
-            await machine.ExecuteNonQueryAsync(ct);
-        }
+        machine.Parameters.Clear();
+        machine.Parameters.AddRange((DbParameter[])[
+            db.Parameter<Machine>(machine, nameof(Machine.AppliedVersion), "@applied", applied),
+            db.Parameter<Machine>(machine, nameof(Machine.AgentLastError), "@error", report.Error),
+            db.Parameter<Machine>(machine, nameof(Machine.ListeningPorts), "@listening", report.ListeningPorts),
+            db.Parameter<Machine>(machine, nameof(Machine.OtherInputFilters), "@filters", report.OtherInputFilters),
+            db.Parameter<Machine>(machine, nameof(Machine.AgentLastSeenUtc), "@seen", report.TimeUtc),
+            db.Parameter<Machine>(machine, nameof(Machine.Id), "@id", report.MachineId),
+        ]);
+        await machine.ExecuteNonQueryAsync(ct);
 
         var activated = 0;
         if (report.Error is null)
         {
-            // Grants published in this version or earlier are now enforced by the host: they become Active.
-            await using var grants = DirectStatements.Command(db);
-            grants.CommandText = """
-                UPDATE "Grants" SET "Status" = @active
-                WHERE "MachineId" = @machine AND "Status" = @approved AND "PublishedVersion" <= @version
-                """;
+            grants.Parameters.Clear();
             grants.Parameters.AddRange((DbParameter[])[
                 db.Parameter<Grant>(grants, nameof(Grant.Status), "@active", GrantStatus.Active),
                 db.Parameter<Grant>(grants, nameof(Grant.MachineId), "@machine", report.MachineId),
