@@ -179,7 +179,7 @@ internal static class FanoutBench
                     Volatile.Write(ref version, received);
                     unreported = received;
                 }
-                catch (Exception e) when (e is IOException or SocketException or InvalidDataException or InvalidOperationException && !ct.IsCancellationRequested)
+                catch (Exception e) when (e is IOException or SocketException or InvalidDataException or FormatException or InvalidOperationException && !ct.IsCancellationRequested)
                 {
                     Errors++;
                     http.Dispose();
