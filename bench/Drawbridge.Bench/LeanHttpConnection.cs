@@ -55,11 +55,21 @@ internal sealed class LeanHttpConnection(IPEndPoint server) : IDisposable
         }
 
         var head = Encoding.ASCII.GetString(buffer, 0, headEnd);
-        var status = int.Parse(head.AsSpan(9, 3), CultureInfo.InvariantCulture);
+        if (!head.StartsWith("HTTP/1.1 ", StringComparison.Ordinal) || head.Length < 12
+            || !int.TryParse(head.AsSpan(9, 3), NumberStyles.None, CultureInfo.InvariantCulture, out var status))
+        {
+            throw new InvalidDataException("not an HTTP/1.1 status line");
+        }
+
         var bodyStart = headEnd + HeaderEnd.Length;
         if (Header(head, "Content-Length") is { } declared)
         {
-            var bodyEnd = bodyStart + int.Parse(declared, CultureInfo.InvariantCulture);
+            if (!int.TryParse(declared, NumberStyles.None, CultureInfo.InvariantCulture, out var length))
+            {
+                throw new InvalidDataException("malformed Content-Length");
+            }
+
+            var bodyEnd = bodyStart + length;
             while (filled < bodyEnd)
             {
                 filled += await ReceiveAsync(connection, filled, ct);
@@ -91,13 +101,18 @@ internal sealed class LeanHttpConnection(IPEndPoint server) : IDisposable
         while (read < end)
         {
             var line = buffer.AsSpan(read, end - read).IndexOf("\r\n"u8);
+            if (line < 0)
+            {
+                throw new InvalidDataException("malformed chunk");
+            }
+
             var sizeText = buffer.AsSpan(read, line);
             if (sizeText.IndexOf((byte)';') is >= 0 and var extension)
             {
                 sizeText = sizeText[..extension];
             }
 
-            if (!Utf8Parser.TryParse(sizeText, out int size, out _, 'x'))
+            if (!Utf8Parser.TryParse(sizeText, out int size, out _, 'x') || size < 0 || read + line + 2 + size + 2 > end)
             {
                 throw new InvalidDataException("malformed chunk size");
             }
